@@ -1,0 +1,64 @@
+// Builds every bundle: the extension host entry, the CLI, the fine-tune worker and the webview.
+// The build also enforces the architecture: a file under src/core, src/shared, src/cli, src/worker or
+// webview that imports 'vscode' fails the build (only src/extension may talk to VS Code).
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const root = path.dirname(new URL(import.meta.url).pathname);
+
+const vscodeOnlyInExtension = {
+  name: 'vscode-only-in-extension',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) => {
+      const rel = path.relative(root, args.importer);
+      if (!rel.startsWith(`src${path.sep}extension${path.sep}`)) {
+        return { errors: [{ text: `${rel} imports 'vscode': only src/extension/ may (the core is vscode-free)` }] };
+      }
+      return { path: 'vscode', external: true };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  plugins: [vscodeOnlyInExtension],
+  legalComments: 'none',
+};
+
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'] };
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@tensorflow/tfjs-node'] },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['@tensorflow/tfjs-node'] },
+  { ...node, entryPoints: { 'finetune-worker': 'src/worker/finetune-worker.ts' }, outdir: 'dist', external: ['@tensorflow/tfjs-node'] },
+  { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist' },
+].filter((b) => Object.values(b.entryPoints).every((e) => existsSync(path.join(root, e))));
+
+function copyAssets() {
+  mkdirSync(path.join(root, 'dist'), { recursive: true });
+  const assets = [
+    ['node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/web-tree-sitter.wasm'],
+    ['node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
+    ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm.wasm'],
+    ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-simd.wasm'],
+    ['node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicon.css'],
+    ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicon.ttf'],
+  ];
+  for (const [from, to] of assets) cpSync(path.join(root, from), path.join(root, to));
+}
+
+copyAssets();
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  const t0 = Date.now();
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  console.log(`built ${builds.length} bundles in ${Date.now() - t0} ms`);
+}
