@@ -44,7 +44,7 @@ export interface Variable {
 }
 
 export interface Layer {
-  /** Unique path: nested model names joined with '/', e.g. 'model/base/bn1'. The root model has path ''. */
+  /** Unique path: nested model names joined with '/', without the root model's name, e.g. 'base/bn1'. The root model has path ''. */
   readonly path: string;
   readonly name: string;
   readonly className: string;

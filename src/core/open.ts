@@ -1,0 +1,40 @@
+// The one entry point for reading a model: sniff the format, then hand it to that format's reader.
+import path from 'node:path';
+import { NodeFileSource } from './io/file-source';
+import { ModelReadError, isFreezeInspectorError } from './io/errors';
+import type { ModelHandle } from './model/ir';
+import { detectFormat, type FormatTag } from './formats/detect';
+import { openSavedModel } from './formats/saved-model/open';
+import { openMetaGraph } from './formats/meta-graph/open';
+import { openKerasH5 } from './formats/keras/open-h5';
+import { openKerasV3 } from './formats/keras/open-keras-v3';
+
+export { detectFormat, type FormatTag };
+
+/**
+ * Opens a model (a SavedModel folder or its saved_model.pb(txt), a `.meta` file, an `.h5` or a `.keras` file).
+ * Reads structure only (never variable values). Throws only ModelReadError.
+ */
+export async function openModel(input: string): Promise<ModelHandle> {
+  const tag = await detectFormat(input);
+  try {
+    return await openTagged(tag, input);
+  } catch (e) {
+    if (isFreezeInspectorError(e)) throw e;
+    // A reader bug must still reach the user as a typed error naming the file, never as a crash.
+    throw new ModelReadError(input, 'internal', `could not be read: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
+}
+
+function openTagged(tag: FormatTag, input: string): Promise<ModelHandle> {
+  switch (tag.kind) {
+    case 'saved-model':
+      return openSavedModel(new NodeFileSource(tag.dir), input);
+    case 'tf1-meta':
+      return openMetaGraph(new NodeFileSource(tag.dir), tag.metaFile, path.join(tag.dir, tag.metaFile));
+    case 'keras-h5':
+      return openKerasH5(new NodeFileSource(tag.dir), tag.file, path.join(tag.dir, tag.file));
+    case 'keras-v3':
+      return openKerasV3(new NodeFileSource(tag.dir), tag.file, path.join(tag.dir, tag.file));
+  }
+}

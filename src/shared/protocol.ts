@@ -1,0 +1,114 @@
+// Every message between the extension and the inspector webview, as discriminated unions on `type`.
+// Plain JSON data only: both sides import this file, neither imports the other's runtime.
+
+/** How a BatchNorm layer behaves in training under the active freeze config and runtime. */
+export type BnBehaviour = 'updating' | 'frozen' | 'drifting' | 'inference' | 'dynamic' | 'unknown';
+
+export interface SummaryView {
+  readonly title: string;
+  readonly path: string;
+  readonly format: string;
+  readonly tensorflowVersion: string | null;
+  readonly kerasVersion: string | null;
+  readonly runtime: string;
+  readonly configPath: string | null;
+  readonly layerCount: number;
+  readonly variableCount: number;
+  readonly batchNormCount: number;
+  readonly paramsTotal: number;
+  readonly paramsTrainable: number;
+  readonly paramsFrozen: number;
+  readonly warnings: readonly string[];
+}
+
+export interface VariableRow {
+  readonly key: string;
+  readonly layer: string;
+  readonly shape: string;
+  readonly dtype: string;
+  readonly params: number;
+  readonly role: string;
+  /** Whether the optimizer changes it under the active config (or the saved model's own flags). */
+  readonly trained: boolean;
+  /** Whether a training step changes it through a moving-average update. */
+  readonly updated: boolean;
+}
+
+export interface BatchNormRow {
+  readonly layer: string;
+  readonly className: string;
+  /** 'batch', 'moving', 'dynamic' or 'unknown'. */
+  readonly normalizesWith: string;
+  readonly movingStatsUpdate: 'yes' | 'no' | 'dynamic' | 'unknown';
+  readonly gammaBetaTrained: 'yes' | 'no' | 'partly' | 'unknown';
+  readonly behaviour: BnBehaviour;
+  readonly explanation: string;
+}
+
+export interface FixView {
+  readonly id: string;
+  readonly title: string;
+  readonly preferred: boolean;
+}
+
+export interface FindingView {
+  readonly id: string;
+  readonly code: string;
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly message: string;
+  readonly layers: readonly string[];
+  readonly fixes: readonly FixView[];
+}
+
+export interface VerificationRow {
+  readonly variable: string;
+  readonly predicted: string;
+  readonly observed: string;
+  readonly agrees: boolean;
+}
+
+export interface VerificationView {
+  readonly engine: string;
+  readonly steps: number;
+  readonly agreed: number;
+  readonly disagreed: number;
+  readonly rows: readonly VerificationRow[];
+  /** Per-step series to plot, e.g. loss and a moving mean's distance from its start. */
+  readonly series: readonly { readonly name: string; readonly values: readonly number[] }[];
+}
+
+export interface InspectorData {
+  readonly summary: SummaryView;
+  readonly variables: readonly VariableRow[];
+  readonly batchNorms: readonly BatchNormRow[];
+  readonly findings: readonly FindingView[];
+  readonly verification: VerificationView | null;
+  /** Why findings are absent (no config, analysis unavailable), shown instead of an empty list. */
+  readonly findingsNote: string | null;
+}
+
+export type ToWebview =
+  | { readonly type: 'loading'; readonly path: string }
+  | { readonly type: 'data'; readonly data: InspectorData }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'verifying'; readonly message: string }
+  | { readonly type: 'reveal'; readonly tab: InspectorTab; readonly search?: string };
+
+export type InspectorTab = 'summary' | 'variables' | 'batchnorm' | 'findings' | 'verification';
+
+export type FromWebview =
+  | { readonly type: 'ready' }
+  | { readonly type: 'applyFix'; readonly findingId: string; readonly fixId: string }
+  | { readonly type: 'revealFinding'; readonly findingId: string }
+  | { readonly type: 'copyKey'; readonly key: string }
+  | { readonly type: 'verify' }
+  | { readonly type: 'pickConfig' };
+
+/** What the webview persists with setState (restored when the panel is re-shown). */
+export interface WebviewState {
+  readonly tab: InspectorTab;
+  readonly search: string;
+  readonly sortColumn: keyof VariableRow;
+  readonly sortAscending: boolean;
+  readonly scrollTop: number;
+}
