@@ -15,6 +15,9 @@ const TWO_32 = 4294967296;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** Shared default for unset bytes fields. Never written to. */
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
 /** A value kept undecoded until asked for (function bodies, tensor contents). `get()` caches its result. */
 export interface Lazy<T> {
   /** Size of the encoded value in bytes (0 when it came from text format). */
@@ -271,6 +274,18 @@ export class Reader {
     return l;
   }
 
+  /** A bytes field kept as a byte range (no copy, no view made until `get()`). */
+  lazyBytes(end: number, msg: string, field: number): Lazy<Uint8Array> {
+    return this.lazy(end, msg, field, readRest);
+  }
+
+  /** After a packed repeated field: its last element must end exactly at the declared length. */
+  endPacked(end: number, msg: string, field: number): void {
+    if (this.pos !== end) {
+      this.fail('truncated', `packed ${describe(msg, field)} has an element running ${this.pos - end} bytes past its declared length`);
+    }
+  }
+
   /** Skips a field of wire type `tag & 7` whose tag was just read. */
   skip(tag: number, end: number, msg: string): void {
     const field = tag >>> 3;
@@ -316,6 +331,12 @@ export class Reader {
       `field ${tag >>> 3} of ${msg} has wire type ${WIRE_NAMES[tag & 7]}, expected ${expected} (byte ${this.pos})`,
     );
   }
+}
+
+function readRest(r: Reader, end: number): Uint8Array {
+  const out = r.buf.subarray(r.pos, end);
+  r.pos = end;
+  return out;
 }
 
 function describe(msg: string, field: number): string {
