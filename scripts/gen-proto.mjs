@@ -559,7 +559,13 @@ function generate() {
     if (usesLazy) wireNames.push('Lazy');
     head.push(`import type { ${wireNames.join(', ')} } from '../wire';`);
     if (usesEmpty) head.push("import { EMPTY_BYTES } from '../wire';");
-    for (const [m, names] of [...imports.entries()].sort()) head.push(`import { ${[...names].sort().join(', ')} } from './${m}';`);
+    for (const [m, names] of [...imports.entries()].sort()) {
+      const all = [...names].sort();
+      const typeNames = all.filter((n) => !/^(create|decode)/.test(n));
+      const valueNames = all.filter((n) => /^(create|decode)/.test(n));
+      if (typeNames.length) head.push(`import type { ${typeNames.join(', ')} } from './${m}';`);
+      if (valueNames.length) head.push(`import { ${valueNames.join(', ')} } from './${m}';`);
+    }
     head.push('');
     if (p.messages.length === 0) {
       // enum-only module: no wire imports needed
@@ -591,7 +597,7 @@ function generate() {
   for (const m of allMessages) {
     d.push(`  ${JSON.stringify(m.full)}: {`);
     d.push(`    fullName: ${JSON.stringify(m.full)},`);
-    d.push(`    create: create${m.ts} as () => Record<string, unknown>,`);
+    d.push(`    create: create${m.ts},`);
     d.push('    fields: [');
     for (const f of m.fields) {
       const parts = [

@@ -64,13 +64,11 @@ def describe_h5(path):
         for k in ("keras_version", "backend"):
             v = f.attrs.get(k)
             out[k] = v.decode() if isinstance(v, bytes) else (str(v) if v is not None else None)
-        root = f["model_weights"] if "model_weights" in f else f
-
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
-                out["datasets"].append({"key": name, "shape": list(obj.shape), "dtype": str(obj.dtype)})
+                out["datasets"].append({"key": obj.name, "shape": list(obj.shape), "dtype": str(obj.dtype)})
 
-        root.visititems(visit)
+        f.visititems(visit)
         out["hasOptimizerWeights"] = "optimizer_weights" in f
     return out
 

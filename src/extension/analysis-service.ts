@@ -139,8 +139,8 @@ export class AnalysisService implements vscode.Disposable {
       const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       const content = text ?? open?.getText() ?? new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       const api = await loadAnalysisApi();
-      const parsed = api.parseFreezeConfig(content);
-      const modelPath = parsed.config?.model ? api.resolveModelPath(uri.fsPath, parsed.config.model) : null;
+      const parsed = api.parseFreezeConfig(content, uri.fsPath);
+      const modelPath = parsed.config?.model ? api.resolveModelPath(uri.fsPath, parsed.config) : null;
       const prev = this.configs.get(uri.fsPath);
       const info: ConfigInfo = { uri, text: content, parsed, modelPath };
       this.configs.set(uri.fsPath, info);

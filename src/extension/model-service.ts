@@ -33,11 +33,20 @@ export function entryForFile(file: vscode.Uri): ModelEntry | undefined {
   const base = path.basename(file.fsPath);
   if (base === 'saved_model.pb' || base === 'saved_model.pbtxt') {
     const dir = vscode.Uri.file(path.dirname(file.fsPath));
-    return { key: dir.fsPath, uri: dir, fileUri: file, kind: 'saved-model', label: path.basename(dir.fsPath) };
+    return { key: dir.fsPath, uri: dir, fileUri: file, kind: 'saved-model', label: savedModelLabel(dir.fsPath) };
   }
   const kind: ModelKind | undefined = base.endsWith('.meta') ? 'tf1-meta' : base.endsWith('.h5') ? 'keras-h5' : base.endsWith('.keras') ? 'keras-v3' : undefined;
   if (!kind) return undefined;
   return { key: file.fsPath, uri: file, fileUri: file, kind, label: base };
+}
+
+/** A SavedModel folder is often called 'saved_model' or a version number: name it with its parent then. */
+export function savedModelLabel(dir: string): string {
+  const parts = dir.split(path.sep).filter(Boolean);
+  const generic = (p: string | undefined) => p !== undefined && /^(saved_?model|export|model|models|\d+)$/i.test(p);
+  let n = 1;
+  while (n < 3 && n < parts.length && generic(parts[parts.length - n])) n++;
+  return parts.slice(-n).join('/');
 }
 
 export class ModelService implements vscode.Disposable {

@@ -1,5 +1,9 @@
 // Every message between the extension and the inspector webview, as discriminated unions on `type`.
-// Plain JSON data only: both sides import this file, neither imports the other's runtime.
+// Plain JSON data only: both sides import this file, neither imports the other's runtime. The verification
+// types are the fine-tune engine's own (src/core/finetune/types.ts), re-exported here.
+import type { VerifyResult } from '../core/finetune/types';
+
+export type { VerifyResult, VariableObservation, BatchNormObservation, EngineEvent, EngineCommand, VerifyRequest } from '../core/finetune/types';
 
 /** How a BatchNorm layer behaves in training under the active freeze config and runtime. */
 export type BnBehaviour = 'updating' | 'frozen' | 'drifting' | 'inference' | 'dynamic' | 'unknown';
@@ -60,29 +64,12 @@ export interface FindingView {
   readonly fixes: readonly FixView[];
 }
 
-export interface VerificationRow {
-  readonly variable: string;
-  readonly predicted: string;
-  readonly observed: string;
-  readonly agrees: boolean;
-}
-
-export interface VerificationView {
-  readonly engine: string;
-  readonly steps: number;
-  readonly agreed: number;
-  readonly disagreed: number;
-  readonly rows: readonly VerificationRow[];
-  /** Per-step series to plot, e.g. loss and a moving mean's distance from its start. */
-  readonly series: readonly { readonly name: string; readonly values: readonly number[] }[];
-}
-
 export interface InspectorData {
   readonly summary: SummaryView;
   readonly variables: readonly VariableRow[];
   readonly batchNorms: readonly BatchNormRow[];
   readonly findings: readonly FindingView[];
-  readonly verification: VerificationView | null;
+  readonly verification: VerifyResult | null;
   /** Why findings are absent (no config, analysis unavailable), shown instead of an empty list. */
   readonly findingsNote: string | null;
 }

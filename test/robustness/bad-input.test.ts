@@ -140,8 +140,8 @@ test('protobuf with unknown fields is read as before (unknown fields are skipped
   try {
     const before = await openModel(generated('tf1_seed/saved_model'));
     const pb = path.join(dir, 'saved_model/saved_model.pb');
-    // field 15, wire type 2 (length-delimited), 3 bytes; then field 16 varint 150.
-    appendFileSync(pb, new Uint8Array([(15 << 3) | 2, 3, 1, 2, 3, (16 << 3) | 0, 0x96, 0x01]));
+    // field 15, wire type 2 (length-delimited), 3 bytes; then field 14 varint 150.
+    appendFileSync(pb, new Uint8Array([(15 << 3) | 2, 3, 1, 2, 3, (14 << 3) | 0, 0x96, 0x01]));
     const after = await openModel(path.join(dir, 'saved_model'));
     assert.deepEqual(after.model.variables, before.model.variables);
     assert.deepEqual(after.model.batchNorms, before.model.batchNorms);
@@ -207,7 +207,7 @@ test('a truncated .h5 and a truncated .keras', async () => {
     writeFileSync(path.join(dir, 'cut.h5'), h5.subarray(0, 4000));
     await expectReadError(path.join(dir, 'cut.h5'), /cut\.h5/);
     mkdirSync(path.join(dir, 'k'), { recursive: true });
-    const keras = readFileSync(generated('k3_cnn_bn/model.keras'));
+    const keras = readFileSync(generated('k3_cnn_bn/k3_cnn_bn.keras'));
     writeFileSync(path.join(dir, 'k/cut.keras'), keras.subarray(0, keras.length - 30));
     await expectReadError(path.join(dir, 'k/cut.keras'), /cut\.keras/);
   } finally {

@@ -17,6 +17,8 @@ export type PatternSyntax = 'regex' | 'prefix' | 'glob';
 /** TF1: which UPDATE_OPS the train op depends on. Scopes filter like tf.get_collection(UPDATE_OPS, scope): re.match. */
 export type UpdateOpsSetting = 'all' | 'none' | { readonly scopes: readonly string[] };
 
+export type BaseTrainable = 'saved' | 'all';
+
 export type VerifyOptimizer = 'sgd' | 'momentum' | 'adam';
 
 export type VerifyData =
@@ -42,17 +44,24 @@ export interface FreezeConfig {
   readonly patternSyntax: PatternSyntax;
   /** Excluded from training (exclude_patterns). TF1: matched against variable op names; Keras: layer paths. */
   readonly freeze: readonly string[];
-  /** Allow-list (include_patterns); null = everything not frozen may train. */
+  /** Allow-list (include_patterns); null (or [] in the file) = everything not frozen may train. */
   readonly train: readonly string[] | null;
   /** The training flag the model is called with (`is_training`, `training=`). Default true. */
   readonly training: boolean;
   /** Per-layer (Keras layer path) or per-scope (TF1) training flag, e.g. a base called with training=False. */
   readonly trainingOverrides: Readonly<Record<string, boolean>>;
+  /** TF1: UPDATE_OPS the train op depends on. Default 'all' (minimize under `control_dependencies(UPDATE_OPS)`). */
+  readonly updateOps: UpdateOpsSetting;
   /**
-   * TF1: UPDATE_OPS the train op depends on. null = not set: the model's own train op decides when the
-   * graph has one, otherwise 'all' (the `control_dependencies(UPDATE_OPS)` idiom).
+   * TF1: train with the train op saved in the graph (its var_list and its update-op dependencies, computed by
+   * reachability on the real graph) instead of one built from freeze/train/updateOps. Default false.
    */
-  readonly updateOps: UpdateOpsSetting | null;
+  readonly useSavedTrainOp: boolean;
+  /**
+   * Keras: where trainable flags start before `freeze`/`train` apply: 'saved' keeps the model's saved flags
+   * (a layer saved frozen stays frozen); 'all' first sets model.trainable = True (fine-tuning a loaded model).
+   */
+  readonly baseTrainable: BaseTrainable;
   /** Short fine-tune settings (null when absent; defaults are applied by the verifier via defaultVerifySettings). */
   readonly verify: VerifySettings | null;
   /** Python training scripts linked to this config, relative to the config file. */
@@ -70,7 +79,6 @@ export type ConfigDiagnosticCode =
   | 'wrong-type'
   | 'invalid-value'
   | 'invalid-regex'
-  | 'invalid-glob'
   | 'empty-pattern';
 
 /** A problem in the config text, with its place: offset/length into the text and the JSON path. */
@@ -97,6 +105,8 @@ export type ChangeReason =
   | 'moving-average'
   /** A step counter or other variable written by the train op (TF1 graph: global_step AssignAdd). */
   | 'written-by-train-op'
+  /** TF1: an optimizer slot (Momentum, Adam m/v): changes iff the variable it belongs to is trained. */
+  | 'optimizer-slot'
   /** Keras: the layer (or a parent) is trainable=False, set by the config or saved in the model. */
   | 'frozen'
   /** TF1: excluded from the optimizer's var_list by the config's freeze/train patterns. */
@@ -106,9 +116,7 @@ export type ChangeReason =
   /** Moving statistic of a BatchNorm in inference mode (training=False, or a frozen Keras 2/3 layer). */
   | 'inference-mode'
   /** TF1: moving statistic of a BatchNorm in training mode whose update op the train op does not run. */
-  | 'update-op-not-run'
-  /** Keras 3: trainable changed after fit() without recompile (the compiled step keeps the old set). */
-  | 'stale-compile';
+  | 'update-op-not-run';
 
 export interface VariablePrediction {
   readonly key: string;

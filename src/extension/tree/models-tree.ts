@@ -52,8 +52,26 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
     this.changed.fire(this.modelNode(modelKey));
   }
 
+  refreshAll(): void {
+    this.snapshots.clear();
+    this.failures.clear();
+    this.changed.fire(undefined);
+  }
+
+  /**
+   * VS Code finds a tree element by object identity when refreshing it, so each element is created once per id
+   * and reused (a fresh object with the same id would be ignored by onDidChangeTreeData).
+   */
+  private readonly interned = new Map<string, ModelNode>();
+  private intern<T extends ModelNode>(node: T): T {
+    const known = this.interned.get(node.id);
+    if (known && known.kind === node.kind) return known as T;
+    this.interned.set(node.id, node);
+    return node;
+  }
+
   modelNode(modelKey: string): ModelNode {
-    return { kind: 'model', id: `m:${modelKey}`, modelKey };
+    return this.intern({ kind: 'model', id: `m:${modelKey}`, modelKey });
   }
 
   /** The loaded snapshot of a model (for commands acting on a node). */
@@ -65,7 +83,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
     if (!node) return (await this.models.list()).map((e) => this.modelNode(e.key));
     if (node.kind === 'model') {
       const snap = await this.load(node.modelKey);
-      if (!snap) return [{ kind: 'message', id: `e:${node.modelKey}`, modelKey: node.modelKey, text: this.failures.get(node.modelKey) ?? 'could not be opened', error: true }];
+      if (!snap) return [{ kind: 'message', id: `e:${node.modelKey}:${Date.now()}`, modelKey: node.modelKey, text: this.failures.get(node.modelKey) ?? 'could not be opened', error: true }];
       return this.childrenOf(snap, node.modelKey, '');
     }
     if (node.kind === 'layer') {
@@ -79,7 +97,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
     if (node.kind === 'model') return undefined;
     const snap = this.snapshots.get(node.modelKey);
     const layerPath = node.kind === 'layer' ? parentPath(snap, node.layer) : node.kind === 'variable' ? (snap?.variables.get(node.variable)?.layer ?? '') : '';
-    return layerPath ? { kind: 'layer', id: `l:${node.modelKey}:${layerPath}`, modelKey: node.modelKey, layer: layerPath } : this.modelNode(node.modelKey);
+    return layerPath ? this.intern({ kind: 'layer', id: `l:${node.modelKey}:${layerPath}`, modelKey: node.modelKey, layer: layerPath }) : this.modelNode(node.modelKey);
   }
 
   getTreeItem(node: ModelNode): vscode.TreeItem {
@@ -163,9 +181,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
   }
 
   private childrenOf(snap: Snapshot, modelKey: string, layer: string): ModelNode[] {
-    const layers = (snap.childLayers.get(layer) ?? []).map<ModelNode>((l) => ({ kind: 'layer', id: `l:${modelKey}:${l}`, modelKey, layer: l }));
-    const vars = (snap.layerVariables.get(layer) ?? []).map<ModelNode>((v) => ({ kind: 'variable', id: `v:${modelKey}:${v}`, modelKey, variable: v }));
-    if (!layer && !layers.length && !vars.length) return [{ kind: 'message', id: `n:${modelKey}`, modelKey, text: 'no variables', error: false }];
+    const layers = (snap.childLayers.get(layer) ?? []).map<ModelNode>((l) => this.intern({ kind: 'layer', id: `l:${modelKey}:${l}`, modelKey, layer: l }));
+    const vars = (snap.layerVariables.get(layer) ?? []).map<ModelNode>((v) => this.intern({ kind: 'variable', id: `v:${modelKey}:${v}`, modelKey, variable: v }));
+    if (!layer && !layers.length && !vars.length) return [this.intern({ kind: 'message', id: `n:${modelKey}`, modelKey, text: 'no variables', error: false })];
     return [...layers, ...vars];
   }
 
@@ -220,7 +238,11 @@ function buildSnapshot(analysis: ModelAnalysis, disagreements?: Set<string>): Sn
     ensure(parent);
     push(childLayers, parent, p);
   };
-  for (const l of layers.values()) push(childLayers, l.parent ?? '', l.path);
+  for (const l of layers.values()) {
+    const parent = l.parent ?? '';
+    if (parent && !layers.has(parent)) ensure(parent);
+    push(childLayers, parent, l.path);
+  }
   for (const v of model.variables) {
     if (v.optimizerSlot) continue;
     const owner = v.layer ?? '';

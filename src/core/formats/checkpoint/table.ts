@@ -126,9 +126,8 @@ export class SsTable {
     return table;
   }
 
-  /** Every key/value pair in key order. */
-  async entries(): Promise<TableEntry[]> {
-    const out: TableEntry[] = [];
+  /** Handles of the data blocks, from the index block. */
+  async dataBlockHandles(): Promise<BlockHandle[]> {
     const index = await this.readBlock(this.indexHandle, 'index block');
     const handles: BlockHandle[] = [];
     for (const e of parseBlock(index, this.file, 'index block')) {
@@ -137,6 +136,13 @@ export class SsTable {
       this.checkHandle(h, `data block ${handles.length}`);
       handles.push(h);
     }
+    return handles;
+  }
+
+  /** Every key/value pair in key order. */
+  async entries(): Promise<TableEntry[]> {
+    const out: TableEntry[] = [];
+    const handles = await this.dataBlockHandles();
     for (let i = 0; i < handles.length; i++) {
       const block = await this.readBlock(handles[i]!, `data block ${i}`);
       for (const e of parseBlock(block, this.file, `data block ${i}`)) {

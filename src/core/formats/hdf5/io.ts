@@ -7,15 +7,23 @@ import { hex } from './bytes';
 
 const PAGE_SIZE = 64 * 1024;
 const MAX_PAGES = 256;
+/**
+ * Files up to this size are read whole on the first access: h5py interleaves metadata with data, so
+ * walking the structure touches most pages of a small file anyway, and one read beats dozens.
+ */
+const WHOLE_FILE_MAX = 16 * 1024 * 1024;
 
 export class Hdf5Io {
   private readonly pages = new Map<number, Uint8Array>();
+  private whole: Promise<Uint8Array> | null = null;
 
   constructor(
     readonly src: FileSource,
-    /** Path relative to the source root; also the file name in errors. */
-    readonly file: string,
+    /** Path relative to the source root. */
+    readonly rel: string,
     readonly size: number,
+    /** File name used in errors. */
+    readonly file: string = rel,
   ) {}
 
   /** Bytes [pos, pos+len) of the file (absolute position). Throws ModelReadError when beyond EOF. */
@@ -28,6 +36,10 @@ export class Hdf5Io {
       );
     }
     if (len === 0) return new Uint8Array(0);
+    if (this.size <= WHOLE_FILE_MAX) {
+      this.whole ??= this.direct(0, this.size, 'file');
+      return (await this.whole).subarray(pos, pos + len);
+    }
     const first = Math.floor(pos / PAGE_SIZE);
     const last = Math.floor((pos + len - 1) / PAGE_SIZE);
     if (last - first >= 4) return this.direct(pos, len, what);
@@ -58,7 +70,7 @@ export class Hdf5Io {
   }
 
   private async direct(pos: number, len: number, what: string): Promise<Uint8Array> {
-    const got = await this.src.readRange(this.file, pos, len);
+    const got = await this.src.readRange(this.rel, pos, len);
     if (got.length !== len) throw this.short(pos, len, what);
     return got;
   }
@@ -68,7 +80,7 @@ export class Hdf5Io {
     if (hit) return hit;
     const start = index * PAGE_SIZE;
     const want = Math.min(PAGE_SIZE, this.size - start);
-    const got = await this.src.readRange(this.file, start, want);
+    const got = await this.src.readRange(this.rel, start, want);
     if (got.length !== want) throw this.short(start, want, what);
     if (this.pages.size >= MAX_PAGES) {
       const oldest = this.pages.keys().next().value as number;

@@ -29,7 +29,7 @@ export interface FieldDescriptor {
 
 export interface MessageDescriptor {
   readonly fullName: string;
-  readonly create: () => Record<string, unknown>;
+  readonly create: () => object;
   readonly fields: readonly FieldDescriptor[];
 }
 

@@ -360,20 +360,9 @@ function signedNumber(lo: number, hi: number): number {
   return hi * TWO_32 + lo;
 }
 
-/** UTF-8 decode of buf[start, end); short ASCII strings skip TextDecoder (most names in a graph). */
+/** UTF-8 decode of buf[start, end) (invalid sequences become U+FFFD, never an exception). */
 export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n === 0) return '';
-  if (n <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return utf8.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8.decode(buf.subarray(start, end));
+  return end === start ? '' : utf8.decode(buf.subarray(start, end));
 }
 
 /** Decodes a whole buffer as one message of the given type. */

@@ -31,7 +31,7 @@ export const enumDescriptors: Readonly<Record<string, EnumDescriptor>> = {
 export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   "google.protobuf.Any": {
     fullName: "google.protobuf.Any",
-    create: createAny as () => Record<string, unknown>,
+    create: createAny,
     fields: [
       { no: 1, name: "type_url", key: "typeUrl", kind: "scalar", type: "string" },
       { no: 2, name: "value", key: "value", kind: "scalar", type: "bytes" },
@@ -39,7 +39,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TensorShapeProto": {
     fullName: "tensorflow.TensorShapeProto",
-    create: createTensorShapeProto as () => Record<string, unknown>,
+    create: createTensorShapeProto,
     fields: [
       { no: 2, name: "dim", key: "dim", kind: "message", type: "tensorflow.TensorShapeProto.Dim", repeated: true },
       { no: 3, name: "unknown_rank", key: "unknownRank", kind: "scalar", type: "bool" },
@@ -47,7 +47,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TensorShapeProto.Dim": {
     fullName: "tensorflow.TensorShapeProto.Dim",
-    create: createTensorShapeProto_Dim as () => Record<string, unknown>,
+    create: createTensorShapeProto_Dim,
     fields: [
       { no: 1, name: "size", key: "size", kind: "scalar", type: "int64" },
       { no: 2, name: "name", key: "name", kind: "scalar", type: "string" },
@@ -55,7 +55,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TensorProto": {
     fullName: "tensorflow.TensorProto",
-    create: createTensorProto as () => Record<string, unknown>,
+    create: createTensorProto,
     fields: [
       { no: 1, name: "dtype", key: "dtype", kind: "enum", type: "tensorflow.DataType" },
       { no: 2, name: "tensor_shape", key: "tensorShape", kind: "message", type: "tensorflow.TensorShapeProto" },
@@ -76,14 +76,14 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TensorSliceProto": {
     fullName: "tensorflow.TensorSliceProto",
-    create: createTensorSliceProto as () => Record<string, unknown>,
+    create: createTensorSliceProto,
     fields: [
       { no: 1, name: "extent", key: "extent", kind: "message", type: "tensorflow.TensorSliceProto.Extent", repeated: true },
     ],
   },
   "tensorflow.TensorSliceProto.Extent": {
     fullName: "tensorflow.TensorSliceProto.Extent",
-    create: createTensorSliceProto_Extent as () => Record<string, unknown>,
+    create: createTensorSliceProto_Extent,
     fields: [
       { no: 1, name: "start", key: "start", kind: "scalar", type: "int64" },
       { no: 2, name: "length", key: "length", kind: "scalar", type: "int64", oneofCase: "hasLengthCase" },
@@ -91,7 +91,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.AttrValue": {
     fullName: "tensorflow.AttrValue",
-    create: createAttrValue as () => Record<string, unknown>,
+    create: createAttrValue,
     fields: [
       { no: 2, name: "s", key: "s", kind: "scalar", type: "bytes", oneofCase: "valueCase" },
       { no: 3, name: "i", key: "i", kind: "scalar", type: "int64", oneofCase: "valueCase" },
@@ -107,7 +107,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.AttrValue.ListValue": {
     fullName: "tensorflow.AttrValue.ListValue",
-    create: createAttrValue_ListValue as () => Record<string, unknown>,
+    create: createAttrValue_ListValue,
     fields: [
       { no: 2, name: "s", key: "s", kind: "scalar", type: "bytes", repeated: true },
       { no: 3, name: "i", key: "i", kind: "scalar", type: "int64", repeated: true },
@@ -121,7 +121,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.NameAttrList": {
     fullName: "tensorflow.NameAttrList",
-    create: createNameAttrList as () => Record<string, unknown>,
+    create: createNameAttrList,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "attr", key: "attr", kind: "map", type: "tensorflow.AttrValue", mapKey: "string", mapValueKind: "message" },
@@ -129,7 +129,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.NodeDef": {
     fullName: "tensorflow.NodeDef",
-    create: createNodeDef as () => Record<string, unknown>,
+    create: createNodeDef,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "op", key: "op", kind: "scalar", type: "string" },
@@ -140,7 +140,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.OpDef": {
     fullName: "tensorflow.OpDef",
-    create: createOpDef as () => Record<string, unknown>,
+    create: createOpDef,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "input_arg", key: "inputArg", kind: "message", type: "tensorflow.OpDef.ArgDef", repeated: true },
@@ -151,7 +151,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.OpDef.ArgDef": {
     fullName: "tensorflow.OpDef.ArgDef",
-    create: createOpDef_ArgDef as () => Record<string, unknown>,
+    create: createOpDef_ArgDef,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 3, name: "type", key: "type", kind: "enum", type: "tensorflow.DataType" },
@@ -163,7 +163,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.OpDef.AttrDef": {
     fullName: "tensorflow.OpDef.AttrDef",
-    create: createOpDef_AttrDef as () => Record<string, unknown>,
+    create: createOpDef_AttrDef,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "type", key: "type", kind: "scalar", type: "string" },
@@ -172,14 +172,14 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.OpList": {
     fullName: "tensorflow.OpList",
-    create: createOpList as () => Record<string, unknown>,
+    create: createOpList,
     fields: [
       { no: 1, name: "op", key: "op", kind: "message", type: "tensorflow.OpDef", repeated: true },
     ],
   },
   "tensorflow.VersionDef": {
     fullName: "tensorflow.VersionDef",
-    create: createVersionDef as () => Record<string, unknown>,
+    create: createVersionDef,
     fields: [
       { no: 1, name: "producer", key: "producer", kind: "scalar", type: "int32" },
       { no: 2, name: "min_consumer", key: "minConsumer", kind: "scalar", type: "int32" },
@@ -188,7 +188,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.FunctionDefLibrary": {
     fullName: "tensorflow.FunctionDefLibrary",
-    create: createFunctionDefLibrary as () => Record<string, unknown>,
+    create: createFunctionDefLibrary,
     fields: [
       { no: 1, name: "function", key: "function", kind: "message", type: "tensorflow.FunctionDef", repeated: true, lazy: true },
       { no: 2, name: "gradient", key: "gradient", kind: "message", type: "tensorflow.GradientDef", repeated: true },
@@ -196,7 +196,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.FunctionDef": {
     fullName: "tensorflow.FunctionDef",
-    create: createFunctionDef as () => Record<string, unknown>,
+    create: createFunctionDef,
     fields: [
       { no: 1, name: "signature", key: "signature", kind: "message", type: "tensorflow.OpDef" },
       { no: 5, name: "attr", key: "attr", kind: "map", type: "tensorflow.AttrValue", mapKey: "string", mapValueKind: "message" },
@@ -207,7 +207,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.GradientDef": {
     fullName: "tensorflow.GradientDef",
-    create: createGradientDef as () => Record<string, unknown>,
+    create: createGradientDef,
     fields: [
       { no: 1, name: "function_name", key: "functionName", kind: "scalar", type: "string" },
       { no: 2, name: "gradient_func", key: "gradientFunc", kind: "scalar", type: "string" },
@@ -215,7 +215,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.GraphDef": {
     fullName: "tensorflow.GraphDef",
-    create: createGraphDef as () => Record<string, unknown>,
+    create: createGraphDef,
     fields: [
       { no: 1, name: "node", key: "node", kind: "message", type: "tensorflow.NodeDef", repeated: true },
       { no: 4, name: "versions", key: "versions", kind: "message", type: "tensorflow.VersionDef" },
@@ -225,7 +225,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.VariableDef": {
     fullName: "tensorflow.VariableDef",
-    create: createVariableDef as () => Record<string, unknown>,
+    create: createVariableDef,
     fields: [
       { no: 1, name: "variable_name", key: "variableName", kind: "scalar", type: "string" },
       { no: 6, name: "initial_value_name", key: "initialValueName", kind: "scalar", type: "string" },
@@ -240,7 +240,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SaveSliceInfoDef": {
     fullName: "tensorflow.SaveSliceInfoDef",
-    create: createSaveSliceInfoDef as () => Record<string, unknown>,
+    create: createSaveSliceInfoDef,
     fields: [
       { no: 1, name: "full_name", key: "fullName", kind: "scalar", type: "string" },
       { no: 2, name: "full_shape", key: "fullShape", kind: "scalar", type: "int64", repeated: true },
@@ -250,7 +250,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.StructuredValue": {
     fullName: "tensorflow.StructuredValue",
-    create: createStructuredValue as () => Record<string, unknown>,
+    create: createStructuredValue,
     fields: [
       { no: 1, name: "none_value", key: "noneValue", kind: "message", type: "tensorflow.NoneValue", oneofCase: "kindCase" },
       { no: 11, name: "float64_value", key: "float64Value", kind: "scalar", type: "double", oneofCase: "kindCase" },
@@ -269,34 +269,34 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.NoneValue": {
     fullName: "tensorflow.NoneValue",
-    create: createNoneValue as () => Record<string, unknown>,
+    create: createNoneValue,
     fields: [
     ],
   },
   "tensorflow.ListValue": {
     fullName: "tensorflow.ListValue",
-    create: createListValue as () => Record<string, unknown>,
+    create: createListValue,
     fields: [
       { no: 1, name: "values", key: "values", kind: "message", type: "tensorflow.StructuredValue", repeated: true },
     ],
   },
   "tensorflow.TupleValue": {
     fullName: "tensorflow.TupleValue",
-    create: createTupleValue as () => Record<string, unknown>,
+    create: createTupleValue,
     fields: [
       { no: 1, name: "values", key: "values", kind: "message", type: "tensorflow.StructuredValue", repeated: true },
     ],
   },
   "tensorflow.DictValue": {
     fullName: "tensorflow.DictValue",
-    create: createDictValue as () => Record<string, unknown>,
+    create: createDictValue,
     fields: [
       { no: 1, name: "fields", key: "fields", kind: "map", type: "tensorflow.StructuredValue", mapKey: "string", mapValueKind: "message" },
     ],
   },
   "tensorflow.PairValue": {
     fullName: "tensorflow.PairValue",
-    create: createPairValue as () => Record<string, unknown>,
+    create: createPairValue,
     fields: [
       { no: 1, name: "key", key: "key", kind: "scalar", type: "string" },
       { no: 2, name: "value", key: "value", kind: "message", type: "tensorflow.StructuredValue" },
@@ -304,7 +304,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.NamedTupleValue": {
     fullName: "tensorflow.NamedTupleValue",
-    create: createNamedTupleValue as () => Record<string, unknown>,
+    create: createNamedTupleValue,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "values", key: "values", kind: "message", type: "tensorflow.PairValue", repeated: true },
@@ -312,7 +312,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TensorSpecProto": {
     fullName: "tensorflow.TensorSpecProto",
-    create: createTensorSpecProto as () => Record<string, unknown>,
+    create: createTensorSpecProto,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "shape", key: "shape", kind: "message", type: "tensorflow.TensorShapeProto" },
@@ -321,7 +321,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TypeSpecProto": {
     fullName: "tensorflow.TypeSpecProto",
-    create: createTypeSpecProto as () => Record<string, unknown>,
+    create: createTypeSpecProto,
     fields: [
       { no: 1, name: "type_spec_class", key: "typeSpecClass", kind: "scalar", type: "int32" },
       { no: 2, name: "type_state", key: "typeState", kind: "message", type: "tensorflow.StructuredValue" },
@@ -330,14 +330,14 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TrackableObjectGraph": {
     fullName: "tensorflow.TrackableObjectGraph",
-    create: createTrackableObjectGraph as () => Record<string, unknown>,
+    create: createTrackableObjectGraph,
     fields: [
       { no: 1, name: "nodes", key: "nodes", kind: "message", type: "tensorflow.TrackableObjectGraph.TrackableObject", repeated: true },
     ],
   },
   "tensorflow.TrackableObjectGraph.TrackableObject": {
     fullName: "tensorflow.TrackableObjectGraph.TrackableObject",
-    create: createTrackableObjectGraph_TrackableObject as () => Record<string, unknown>,
+    create: createTrackableObjectGraph_TrackableObject,
     fields: [
       { no: 1, name: "children", key: "children", kind: "message", type: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference", repeated: true },
       { no: 2, name: "attributes", key: "attributes", kind: "message", type: "tensorflow.TrackableObjectGraph.TrackableObject.SerializedTensor", repeated: true },
@@ -346,7 +346,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference": {
     fullName: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference",
-    create: createTrackableObjectGraph_TrackableObject_ObjectReference as () => Record<string, unknown>,
+    create: createTrackableObjectGraph_TrackableObject_ObjectReference,
     fields: [
       { no: 1, name: "node_id", key: "nodeId", kind: "scalar", type: "int32" },
       { no: 2, name: "local_name", key: "localName", kind: "scalar", type: "string" },
@@ -354,7 +354,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TrackableObjectGraph.TrackableObject.SerializedTensor": {
     fullName: "tensorflow.TrackableObjectGraph.TrackableObject.SerializedTensor",
-    create: createTrackableObjectGraph_TrackableObject_SerializedTensor as () => Record<string, unknown>,
+    create: createTrackableObjectGraph_TrackableObject_SerializedTensor,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "full_name", key: "fullName", kind: "scalar", type: "string" },
@@ -364,7 +364,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.TrackableObjectGraph.TrackableObject.SlotVariableReference": {
     fullName: "tensorflow.TrackableObjectGraph.TrackableObject.SlotVariableReference",
-    create: createTrackableObjectGraph_TrackableObject_SlotVariableReference as () => Record<string, unknown>,
+    create: createTrackableObjectGraph_TrackableObject_SlotVariableReference,
     fields: [
       { no: 1, name: "original_variable_node_id", key: "originalVariableNodeId", kind: "scalar", type: "int32" },
       { no: 2, name: "slot_name", key: "slotName", kind: "scalar", type: "string" },
@@ -373,7 +373,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedObjectGraph": {
     fullName: "tensorflow.SavedObjectGraph",
-    create: createSavedObjectGraph as () => Record<string, unknown>,
+    create: createSavedObjectGraph,
     fields: [
       { no: 1, name: "nodes", key: "nodes", kind: "message", type: "tensorflow.SavedObject", repeated: true },
       { no: 2, name: "concrete_functions", key: "concreteFunctions", kind: "map", type: "tensorflow.SavedConcreteFunction", mapKey: "string", mapValueKind: "message" },
@@ -381,7 +381,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedObject": {
     fullName: "tensorflow.SavedObject",
-    create: createSavedObject as () => Record<string, unknown>,
+    create: createSavedObject,
     fields: [
       { no: 1, name: "children", key: "children", kind: "message", type: "tensorflow.TrackableObjectGraph.TrackableObject.ObjectReference", repeated: true },
       { no: 3, name: "slot_variables", key: "slotVariables", kind: "message", type: "tensorflow.TrackableObjectGraph.TrackableObject.SlotVariableReference", repeated: true },
@@ -398,7 +398,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedUserObject": {
     fullName: "tensorflow.SavedUserObject",
-    create: createSavedUserObject as () => Record<string, unknown>,
+    create: createSavedUserObject,
     fields: [
       { no: 1, name: "identifier", key: "identifier", kind: "scalar", type: "string" },
       { no: 2, name: "version", key: "version", kind: "message", type: "tensorflow.VersionDef" },
@@ -407,21 +407,21 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedAsset": {
     fullName: "tensorflow.SavedAsset",
-    create: createSavedAsset as () => Record<string, unknown>,
+    create: createSavedAsset,
     fields: [
       { no: 1, name: "asset_file_def_index", key: "assetFileDefIndex", kind: "scalar", type: "int32" },
     ],
   },
   "tensorflow.SavedFunction": {
     fullName: "tensorflow.SavedFunction",
-    create: createSavedFunction as () => Record<string, unknown>,
+    create: createSavedFunction,
     fields: [
       { no: 1, name: "concrete_functions", key: "concreteFunctions", kind: "scalar", type: "string", repeated: true },
     ],
   },
   "tensorflow.CapturedTensor": {
     fullName: "tensorflow.CapturedTensor",
-    create: createCapturedTensor as () => Record<string, unknown>,
+    create: createCapturedTensor,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string" },
       { no: 2, name: "concrete_function", key: "concreteFunction", kind: "scalar", type: "string" },
@@ -429,7 +429,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedConcreteFunction": {
     fullName: "tensorflow.SavedConcreteFunction",
-    create: createSavedConcreteFunction as () => Record<string, unknown>,
+    create: createSavedConcreteFunction,
     fields: [
       { no: 2, name: "bound_inputs", key: "boundInputs", kind: "scalar", type: "int32", repeated: true },
       { no: 3, name: "canonicalized_input_signature", key: "canonicalizedInputSignature", kind: "message", type: "tensorflow.StructuredValue", lazy: true },
@@ -438,7 +438,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedBareConcreteFunction": {
     fullName: "tensorflow.SavedBareConcreteFunction",
-    create: createSavedBareConcreteFunction as () => Record<string, unknown>,
+    create: createSavedBareConcreteFunction,
     fields: [
       { no: 1, name: "concrete_function_name", key: "concreteFunctionName", kind: "scalar", type: "string" },
       { no: 2, name: "argument_keywords", key: "argumentKeywords", kind: "scalar", type: "string", repeated: true },
@@ -447,14 +447,14 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedConstant": {
     fullName: "tensorflow.SavedConstant",
-    create: createSavedConstant as () => Record<string, unknown>,
+    create: createSavedConstant,
     fields: [
       { no: 1, name: "operation", key: "operation", kind: "scalar", type: "string" },
     ],
   },
   "tensorflow.SavedVariable": {
     fullName: "tensorflow.SavedVariable",
-    create: createSavedVariable as () => Record<string, unknown>,
+    create: createSavedVariable,
     fields: [
       { no: 1, name: "dtype", key: "dtype", kind: "enum", type: "tensorflow.DataType" },
       { no: 2, name: "shape", key: "shape", kind: "message", type: "tensorflow.TensorShapeProto" },
@@ -467,14 +467,14 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedResource": {
     fullName: "tensorflow.SavedResource",
-    create: createSavedResource as () => Record<string, unknown>,
+    create: createSavedResource,
     fields: [
       { no: 1, name: "device", key: "device", kind: "scalar", type: "string" },
     ],
   },
   "tensorflow.MetaGraphDef": {
     fullName: "tensorflow.MetaGraphDef",
-    create: createMetaGraphDef as () => Record<string, unknown>,
+    create: createMetaGraphDef,
     fields: [
       { no: 1, name: "meta_info_def", key: "metaInfoDef", kind: "message", type: "tensorflow.MetaGraphDef.MetaInfoDef" },
       { no: 2, name: "graph_def", key: "graphDef", kind: "message", type: "tensorflow.GraphDef" },
@@ -486,7 +486,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.MetaGraphDef.MetaInfoDef": {
     fullName: "tensorflow.MetaGraphDef.MetaInfoDef",
-    create: createMetaGraphDef_MetaInfoDef as () => Record<string, unknown>,
+    create: createMetaGraphDef_MetaInfoDef,
     fields: [
       { no: 1, name: "meta_graph_version", key: "metaGraphVersion", kind: "scalar", type: "string" },
       { no: 2, name: "stripped_op_list", key: "strippedOpList", kind: "message", type: "tensorflow.OpList" },
@@ -499,7 +499,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.CollectionDef": {
     fullName: "tensorflow.CollectionDef",
-    create: createCollectionDef as () => Record<string, unknown>,
+    create: createCollectionDef,
     fields: [
       { no: 1, name: "node_list", key: "nodeList", kind: "message", type: "tensorflow.CollectionDef.NodeList", oneofCase: "kindCase" },
       { no: 2, name: "bytes_list", key: "bytesList", kind: "message", type: "tensorflow.CollectionDef.BytesList", oneofCase: "kindCase" },
@@ -510,42 +510,42 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.CollectionDef.NodeList": {
     fullName: "tensorflow.CollectionDef.NodeList",
-    create: createCollectionDef_NodeList as () => Record<string, unknown>,
+    create: createCollectionDef_NodeList,
     fields: [
       { no: 1, name: "value", key: "value", kind: "scalar", type: "string", repeated: true },
     ],
   },
   "tensorflow.CollectionDef.BytesList": {
     fullName: "tensorflow.CollectionDef.BytesList",
-    create: createCollectionDef_BytesList as () => Record<string, unknown>,
+    create: createCollectionDef_BytesList,
     fields: [
       { no: 1, name: "value", key: "value", kind: "scalar", type: "bytes", repeated: true },
     ],
   },
   "tensorflow.CollectionDef.Int64List": {
     fullName: "tensorflow.CollectionDef.Int64List",
-    create: createCollectionDef_Int64List as () => Record<string, unknown>,
+    create: createCollectionDef_Int64List,
     fields: [
       { no: 1, name: "value", key: "value", kind: "scalar", type: "int64", repeated: true },
     ],
   },
   "tensorflow.CollectionDef.FloatList": {
     fullName: "tensorflow.CollectionDef.FloatList",
-    create: createCollectionDef_FloatList as () => Record<string, unknown>,
+    create: createCollectionDef_FloatList,
     fields: [
       { no: 1, name: "value", key: "value", kind: "scalar", type: "float", repeated: true },
     ],
   },
   "tensorflow.CollectionDef.AnyList": {
     fullName: "tensorflow.CollectionDef.AnyList",
-    create: createCollectionDef_AnyList as () => Record<string, unknown>,
+    create: createCollectionDef_AnyList,
     fields: [
       { no: 1, name: "value", key: "value", kind: "message", type: "google.protobuf.Any", repeated: true },
     ],
   },
   "tensorflow.TensorInfo": {
     fullName: "tensorflow.TensorInfo",
-    create: createTensorInfo as () => Record<string, unknown>,
+    create: createTensorInfo,
     fields: [
       { no: 1, name: "name", key: "name", kind: "scalar", type: "string", oneofCase: "encodingCase" },
       { no: 2, name: "dtype", key: "dtype", kind: "enum", type: "tensorflow.DataType" },
@@ -554,7 +554,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SignatureDef": {
     fullName: "tensorflow.SignatureDef",
-    create: createSignatureDef as () => Record<string, unknown>,
+    create: createSignatureDef,
     fields: [
       { no: 1, name: "inputs", key: "inputs", kind: "map", type: "tensorflow.TensorInfo", mapKey: "string", mapValueKind: "message" },
       { no: 2, name: "outputs", key: "outputs", kind: "map", type: "tensorflow.TensorInfo", mapKey: "string", mapValueKind: "message" },
@@ -563,7 +563,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.AssetFileDef": {
     fullName: "tensorflow.AssetFileDef",
-    create: createAssetFileDef as () => Record<string, unknown>,
+    create: createAssetFileDef,
     fields: [
       { no: 1, name: "tensor_info", key: "tensorInfo", kind: "message", type: "tensorflow.TensorInfo" },
       { no: 2, name: "filename", key: "filename", kind: "scalar", type: "string" },
@@ -571,7 +571,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.SavedModel": {
     fullName: "tensorflow.SavedModel",
-    create: createSavedModel as () => Record<string, unknown>,
+    create: createSavedModel,
     fields: [
       { no: 1, name: "saved_model_schema_version", key: "savedModelSchemaVersion", kind: "scalar", type: "int64" },
       { no: 2, name: "meta_graphs", key: "metaGraphs", kind: "message", type: "tensorflow.MetaGraphDef", repeated: true },
@@ -579,7 +579,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.BundleHeaderProto": {
     fullName: "tensorflow.BundleHeaderProto",
-    create: createBundleHeaderProto as () => Record<string, unknown>,
+    create: createBundleHeaderProto,
     fields: [
       { no: 1, name: "num_shards", key: "numShards", kind: "scalar", type: "int32" },
       { no: 2, name: "endianness", key: "endianness", kind: "enum", type: "tensorflow.BundleHeaderProto.Endianness" },
@@ -588,7 +588,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "tensorflow.BundleEntryProto": {
     fullName: "tensorflow.BundleEntryProto",
-    create: createBundleEntryProto as () => Record<string, unknown>,
+    create: createBundleEntryProto,
     fields: [
       { no: 1, name: "dtype", key: "dtype", kind: "enum", type: "tensorflow.DataType" },
       { no: 2, name: "shape", key: "shape", kind: "message", type: "tensorflow.TensorShapeProto" },
@@ -601,14 +601,14 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
   },
   "keras.SavedMetadata": {
     fullName: "keras.SavedMetadata",
-    create: createKerasSavedMetadata as () => Record<string, unknown>,
+    create: createKerasSavedMetadata,
     fields: [
       { no: 1, name: "nodes", key: "nodes", kind: "message", type: "keras.SavedObject", repeated: true },
     ],
   },
   "keras.SavedObject": {
     fullName: "keras.SavedObject",
-    create: createKerasSavedObject as () => Record<string, unknown>,
+    create: createKerasSavedObject,
     fields: [
       { no: 2, name: "node_id", key: "nodeId", kind: "scalar", type: "int32" },
       { no: 3, name: "node_path", key: "nodePath", kind: "scalar", type: "string" },

@@ -4,7 +4,8 @@
 // source: proto/keras/saved_metadata.proto
 
 import type { Reader } from '../wire';
-import { VersionDef, decodeVersionDef } from './tensorflow_versions';
+import type { VersionDef } from './tensorflow_versions';
+import { decodeVersionDef } from './tensorflow_versions';
 
 /** keras.SavedMetadata */
 export interface KerasSavedMetadata {

@@ -4,8 +4,10 @@
 // source: proto/tensorflow/attr_value.proto
 
 import type { Reader } from '../wire';
-import { TensorProto, decodeTensorProto } from './tensorflow_tensor';
-import { TensorShapeProto, decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import type { TensorProto } from './tensorflow_tensor';
+import { decodeTensorProto } from './tensorflow_tensor';
+import type { TensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
 
 /** tensorflow.AttrValue */
 export interface AttrValue {

@@ -4,9 +4,12 @@
 // source: proto/tensorflow/function.proto
 
 import type { Reader, Lazy } from '../wire';
-import { AttrValue, createAttrValue, decodeAttrValue } from './tensorflow_attr_value';
-import { NodeDef, decodeNodeDef } from './tensorflow_node_def';
-import { OpDef, decodeOpDef } from './tensorflow_op_def';
+import type { AttrValue } from './tensorflow_attr_value';
+import { createAttrValue, decodeAttrValue } from './tensorflow_attr_value';
+import type { NodeDef } from './tensorflow_node_def';
+import { decodeNodeDef } from './tensorflow_node_def';
+import type { OpDef } from './tensorflow_op_def';
+import { decodeOpDef } from './tensorflow_op_def';
 
 /** tensorflow.FunctionDefLibrary */
 export interface FunctionDefLibrary {

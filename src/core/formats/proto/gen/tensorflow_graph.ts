@@ -4,9 +4,12 @@
 // source: proto/tensorflow/graph.proto
 
 import type { Reader, Lazy } from '../wire';
-import { FunctionDefLibrary, decodeFunctionDefLibrary } from './tensorflow_function';
-import { NodeDef, decodeNodeDef } from './tensorflow_node_def';
-import { VersionDef, decodeVersionDef } from './tensorflow_versions';
+import type { FunctionDefLibrary } from './tensorflow_function';
+import { decodeFunctionDefLibrary } from './tensorflow_function';
+import type { NodeDef } from './tensorflow_node_def';
+import { decodeNodeDef } from './tensorflow_node_def';
+import type { VersionDef } from './tensorflow_versions';
+import { decodeVersionDef } from './tensorflow_versions';
 
 /** tensorflow.GraphDef */
 export interface GraphDef {

@@ -4,11 +4,16 @@
 // source: proto/tensorflow/meta_graph.proto
 
 import type { Reader } from '../wire';
-import { Any, decodeAny } from './google_any';
-import { GraphDef, decodeGraphDef } from './tensorflow_graph';
-import { OpList, decodeOpList } from './tensorflow_op_def';
-import { SavedObjectGraph, decodeSavedObjectGraph } from './tensorflow_saved_object_graph';
-import { TensorShapeProto, decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import type { Any } from './google_any';
+import { decodeAny } from './google_any';
+import type { GraphDef } from './tensorflow_graph';
+import { decodeGraphDef } from './tensorflow_graph';
+import type { OpList } from './tensorflow_op_def';
+import { decodeOpList } from './tensorflow_op_def';
+import type { SavedObjectGraph } from './tensorflow_saved_object_graph';
+import { decodeSavedObjectGraph } from './tensorflow_saved_object_graph';
+import type { TensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
 
 /** tensorflow.MetaGraphDef */
 export interface MetaGraphDef {

@@ -4,7 +4,8 @@
 // source: proto/tensorflow/node_def.proto
 
 import type { Reader } from '../wire';
-import { AttrValue, createAttrValue, decodeAttrValue } from './tensorflow_attr_value';
+import type { AttrValue } from './tensorflow_attr_value';
+import { createAttrValue, decodeAttrValue } from './tensorflow_attr_value';
 
 /** tensorflow.NodeDef */
 export interface NodeDef {

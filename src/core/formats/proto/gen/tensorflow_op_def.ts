@@ -4,7 +4,8 @@
 // source: proto/tensorflow/op_def.proto
 
 import type { Reader } from '../wire';
-import { AttrValue, decodeAttrValue } from './tensorflow_attr_value';
+import type { AttrValue } from './tensorflow_attr_value';
+import { decodeAttrValue } from './tensorflow_attr_value';
 
 /** tensorflow.OpDef */
 export interface OpDef {

@@ -4,7 +4,8 @@
 // source: proto/tensorflow/saved_model.proto
 
 import type { Reader } from '../wire';
-import { MetaGraphDef, decodeMetaGraphDef } from './tensorflow_meta_graph';
+import type { MetaGraphDef } from './tensorflow_meta_graph';
+import { decodeMetaGraphDef } from './tensorflow_meta_graph';
 
 /** tensorflow.SavedModel */
 export interface SavedModel {

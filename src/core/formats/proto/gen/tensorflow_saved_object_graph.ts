@@ -4,10 +4,14 @@
 // source: proto/tensorflow/saved_object_graph.proto
 
 import type { Reader, Lazy } from '../wire';
-import { StructuredValue, decodeStructuredValue } from './tensorflow_struct';
-import { TensorShapeProto, decodeTensorShapeProto } from './tensorflow_tensor_shape';
-import { TrackableObjectGraph_TrackableObject_ObjectReference, TrackableObjectGraph_TrackableObject_SlotVariableReference, decodeTrackableObjectGraph_TrackableObject_ObjectReference, decodeTrackableObjectGraph_TrackableObject_SlotVariableReference } from './tensorflow_trackable_object_graph';
-import { VersionDef, decodeVersionDef } from './tensorflow_versions';
+import type { StructuredValue } from './tensorflow_struct';
+import { decodeStructuredValue } from './tensorflow_struct';
+import type { TensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import type { TrackableObjectGraph_TrackableObject_ObjectReference, TrackableObjectGraph_TrackableObject_SlotVariableReference } from './tensorflow_trackable_object_graph';
+import { decodeTrackableObjectGraph_TrackableObject_ObjectReference, decodeTrackableObjectGraph_TrackableObject_SlotVariableReference } from './tensorflow_trackable_object_graph';
+import type { VersionDef } from './tensorflow_versions';
+import { decodeVersionDef } from './tensorflow_versions';
 
 /** tensorflow.SavedObjectGraph */
 export interface SavedObjectGraph {

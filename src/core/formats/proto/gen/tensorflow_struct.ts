@@ -4,7 +4,8 @@
 // source: proto/tensorflow/struct.proto
 
 import type { Reader } from '../wire';
-import { TensorShapeProto, decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import type { TensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
 
 /** tensorflow.StructuredValue */
 export interface StructuredValue {

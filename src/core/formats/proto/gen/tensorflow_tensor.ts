@@ -4,7 +4,8 @@
 // source: proto/tensorflow/tensor.proto
 
 import type { Reader, Lazy } from '../wire';
-import { TensorShapeProto, decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import type { TensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
 
 /** tensorflow.TensorProto */
 export interface TensorProto {

@@ -4,9 +4,12 @@
 // source: proto/tensorflow/tensor_bundle.proto
 
 import type { Reader } from '../wire';
-import { TensorShapeProto, decodeTensorShapeProto } from './tensorflow_tensor_shape';
-import { TensorSliceProto, decodeTensorSliceProto } from './tensorflow_tensor_slice';
-import { VersionDef, decodeVersionDef } from './tensorflow_versions';
+import type { TensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import type { TensorSliceProto } from './tensorflow_tensor_slice';
+import { decodeTensorSliceProto } from './tensorflow_tensor_slice';
+import type { VersionDef } from './tensorflow_versions';
+import { decodeVersionDef } from './tensorflow_versions';
 
 /** tensorflow.BundleHeaderProto.Endianness */
 export const BundleHeaderProto_Endianness = {

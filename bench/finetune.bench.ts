@@ -1,0 +1,211 @@
+// Fine-tune engine benchmark, measured in one run on one machine:
+//  - tfjs (wasm + our gradient kernels) step time vs real TensorFlow CPU step time, same model and batch
+//  - stock tfjs kernels vs ours (per gradient kernel, on the model's own conv shapes; whole step on cpu)
+//  - time to first step (model rebuild + weight load + first step)
+//  - peak RSS of a process running the worker on a MobileNet-size model
+// Run: npx tsx bench/finetune.bench.ts   (prints JSON)
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { openModel } from '../src/core/open';
+import { analyze } from '../src/core/analysis/analyze';
+import { defaultFreezeConfig } from '../src/core/analysis/freeze-config';
+import { buildVerifyRequest } from '../src/core/finetune/plan';
+import { runTfjsVerification } from '../src/core/finetune/tfjs/tfjs-engine';
+import { PythonEngine } from '../src/core/finetune/python-engine';
+import { selectBackend } from '../src/core/finetune/tfjs/backend';
+import { referenceKernel, registerGradientKernels, unregisterGradientKernels, type GradientKernelName } from '../src/core/finetune/kernels/register';
+import type { VerifyRequest } from '../src/core/finetune/types';
+
+const repoRoot = path.resolve(__dirname, '..');
+const mobilenet = path.resolve(repoRoot, '../shared/fixtures/real/h5_tiny_vww_mobilenet_bn/vww_96.h5');
+const resnet = path.resolve(repoRoot, '../shared/fixtures/real/h5_tiny_resnet8_bn/pretrainedResnet.h5');
+const tfPython = process.env.FREEZE_INSPECTOR_TF215_PYTHON ?? path.join(os.homedir(), '.cache/freeze-inspector/venvs/tf215/bin/python');
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+}
+
+async function request(modelPath: string, steps: number, batchSize: number): Promise<VerifyRequest> {
+  const h = await openModel(modelPath);
+  try {
+    const config = defaultFreezeConfig(modelPath);
+    return buildVerifyRequest({ requestId: 'bench', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { steps, batchSize, optimizer: 'sgd', learningRate: 0.01, seed: 1, data: { kind: 'synthetic' } } });
+  } finally {
+    await h.close();
+  }
+}
+
+/** Conv shapes of a rebuilt model's layers, for kernel-level comparisons. */
+interface ConvShape { kind: 'conv' | 'dw'; x: [number, number, number, number]; f: [number, number, number, number]; s: [number, number]; pad: 'same' | 'valid' }
+
+function convShapes(kerasConfig: unknown, batch: number): ConvShape[] {
+  // Walk the functional graph in order, tracking spatial size (all these models are single-path NHWC stacks or residual).
+  const layers = ((kerasConfig as { config: { layers: Record<string, unknown>[] } }).config.layers);
+  const shapes = new Map<string, [number, number, number]>();
+  const out: ConvShape[] = [];
+  for (const l of layers) {
+    const cfg = l.config as Record<string, unknown>;
+    const name = String(l.name ?? cfg.name);
+    const inbound = (l.inbound_nodes as unknown[][][] | undefined)?.[0]?.[0]?.[0] as string | undefined;
+    const inShape = inbound ? shapes.get(inbound) : undefined;
+    if (l.class_name === 'InputLayer') {
+      const b = (cfg.batch_input_shape ?? cfg.batch_shape) as number[];
+      shapes.set(name, [b[1]!, b[2]!, b[3]!]);
+      continue;
+    }
+    if (!inShape) continue;
+    const [h, w, c] = inShape;
+    if (l.class_name === 'Conv2D' || l.class_name === 'DepthwiseConv2D') {
+      const k = cfg.kernel_size as [number, number];
+      const s = cfg.strides as [number, number];
+      const pad = cfg.padding as 'same' | 'valid';
+      const dw = l.class_name === 'DepthwiseConv2D';
+      const co = dw ? c * Number(cfg.depth_multiplier ?? 1) : Number(cfg.filters);
+      const oh = pad === 'same' ? Math.ceil(h / s[0]) : Math.floor((h - k[0]) / s[0]) + 1;
+      const ow = pad === 'same' ? Math.ceil(w / s[1]) : Math.floor((w - k[1]) / s[1]) + 1;
+      out.push({ kind: dw ? 'dw' : 'conv', x: [batch, h, w, c], f: [k[0], k[1], c, dw ? Number(cfg.depth_multiplier ?? 1) : co], s, pad });
+      shapes.set(name, [oh, ow, co]);
+    } else if (/Pooling2D$/.test(String(l.class_name)) && !/Global/.test(String(l.class_name))) {
+      const p = (cfg.pool_size as [number, number]) ?? [2, 2];
+      const s = (cfg.strides as [number, number] | null) ?? p;
+      shapes.set(name, [Math.floor((h - p[0]) / s[0]) + 1, Math.floor((w - p[1]) / s[1]) + 1, c]);
+    } else {
+      shapes.set(name, inShape);
+    }
+  }
+  return out;
+}
+
+/** Total time of the gradient kernels for every conv of the model: ours vs the backend's own (cpu) . */
+async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | 'wasm'): Promise<{ ours: number; stock: number | null }> {
+  await selectBackend({ prefer: backendName });
+  const run = (name: GradientKernelName, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>, stock: boolean): number => {
+    const t0 = performance.now();
+    if (stock) {
+      const k = referenceKernel(name, backendName)!;
+      const out = k.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend: tf.backend() }) as tf.TensorInfo;
+      tf.backend().readSync(out.dataId);
+      tf.backend().disposeData(out.dataId);
+    } else {
+      const out = tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+      out.dataSync();
+      out.dispose();
+    }
+    return performance.now() - t0;
+  };
+  let ours = 0;
+  let stock = 0;
+  let stockAvailable = true;
+  for (const c of shapes) {
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad, undefined, c.kind === 'dw');
+    const dy = tf.randomNormal([c.x[0], info.outHeight, info.outWidth, info.outChannels]);
+    const x = tf.randomNormal(c.x);
+    const f = tf.randomNormal(c.f);
+    const names: [GradientKernelName, GradientKernelName] = c.kind === 'conv' ? ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] : ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'];
+    const common = c.kind === 'conv' ? { strides: c.s, pad: c.pad, dataFormat: 'NHWC' } : { strides: c.s, pad: c.pad, dilations: 1 };
+    const calls: [GradientKernelName, Record<string, tf.Tensor>, Record<string, unknown>][] = [
+      [names[0], { x, dy }, { ...common, filterShape: c.f }],
+      [names[1], { dy, filter: f }, { ...common, inputShape: c.x }],
+    ];
+    for (const [name, inputs, attrs] of calls) {
+      ours += run(name, inputs, attrs, false);
+      if (referenceKernel(name, backendName)) stock += run(name, inputs, attrs, true);
+      else stockAvailable = false;
+    }
+    tf.dispose([dy, x, f]);
+  }
+  return { ours, stock: stockAvailable ? stock : null };
+}
+
+/** Peak RSS of a fresh process that runs the verification in the worker thread. */
+function workerPeakRss(modelPath: string, steps: number, batch: number): { peakMb: number; baselineMb: number } {
+  const script = `
+    const { openModel } = require(${JSON.stringify(path.join(repoRoot, 'src/core/open'))});
+    const { analyze } = require(${JSON.stringify(path.join(repoRoot, 'src/core/analysis/analyze'))});
+    const { defaultFreezeConfig } = require(${JSON.stringify(path.join(repoRoot, 'src/core/analysis/freeze-config'))});
+    const { buildVerifyRequest } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/plan'))});
+    const { TfjsWorkerEngine, locateWorker } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/engine'))});
+    (async () => {
+      const baseline = process.resourceUsage().maxRSS;
+      const h = await openModel(${JSON.stringify(modelPath)});
+      const config = defaultFreezeConfig(${JSON.stringify(modelPath)});
+      const req = buildVerifyRequest({ requestId: 'rss', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { steps: ${steps}, batchSize: ${batch}, optimizer: 'sgd', learningRate: 0.01, seed: 1, data: { kind: 'synthetic' } } });
+      await h.close();
+      await new TfjsWorkerEngine(locateWorker()).run(req, () => {});
+      process.stdout.write(JSON.stringify({ baseline, peak: process.resourceUsage().maxRSS }));
+    })();`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { baseline: number; peak: number };
+  return { peakMb: r.peak / 1024, baselineMb: r.baseline / 1024 };
+}
+
+export async function benchFinetune(): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = { machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load ${os.loadavg()[0]!.toFixed(1)}` };
+  if (!existsSync(mobilenet)) return { ...out, skipped: `${mobilenet} absent` };
+  const batch = 32;
+  const steps = 6;
+
+  // tfjs engine (wasm + our kernels), MobileNet-size model.
+  const req = await request(mobilenet, steps, batch);
+  const js = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
+  const jsStep = median(js.stepMs.slice(1));
+  out.model = `vww_96.h5 MobileNet (${req.modelVariables.reduce((a, v) => a + v.shape.reduce((p, d) => p * d, 1), 0)} params), batch ${batch}`;
+  out.tfjsWasmStepMs = jsStep;
+  out.tfjsTimeToFirstStepMs = js.timeToFirstStepMs;
+
+  // Real TensorFlow CPU, same model, batch and data, through the Python engine.
+  if (existsSync(tfPython)) {
+    const py = await new PythonEngine({ interpreter: tfPython }).run(req, () => {});
+    const pyStep = median(py.stepMs.slice(1));
+    out.tensorflowCpuStepMs = pyStep;
+    out.tensorflowDetail = py.engineDetail;
+    out.tfjsOverTensorflowRatio = jsStep / pyStep;
+    out.tensorflowTimeToFirstStepMs = py.timeToFirstStepMs;
+  } else {
+    out.tensorflowCpuStepMs = `skipped: ${tfPython} absent`;
+  }
+
+  // Stock tfjs vs our kernels on the model's own conv shapes (batch 8: the stock cpu loops are slow).
+  const h = await openModel(mobilenet);
+  const shapes = convShapes(h.model.kerasConfig, 8);
+  await h.close();
+  const cpu = await kernelTotals(shapes, 'cpu');
+  out.gradKernelsCpuStockMs = cpu.stock ?? 'n/a';
+  out.gradKernelsCpuOursMs = cpu.ours;
+  out.gradKernelsCpuStockOverOurs = cpu.stock ? cpu.stock / cpu.ours : 'n/a';
+  const wasm = await kernelTotals(shapes, 'wasm');
+  out.gradKernelsWasmOursMs = wasm.ours;
+  out.gradKernelsWasmStock = 'missing: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter / depthwise gradient kernels (no conv training at all)';
+
+  // Whole training step on the cpu backend, stock kernels vs ours (ResNet8, batch 8).
+  if (existsSync(resnet)) {
+    const r = await request(resnet, 3, 8);
+    await selectBackend({ prefer: 'cpu' });
+    unregisterGradientKernels('cpu');
+    const stockRun = await runTfjsVerification(r, { emit: () => {}, open: openModel, backend: { prefer: 'cpu', keepStockKernels: true } });
+    registerGradientKernels('cpu');
+    const oursRun = await runTfjsVerification(r, { emit: () => {}, open: openModel, backend: { prefer: 'cpu' } });
+    out.resnet8CpuStepStockMs = median(stockRun.stepMs.slice(1));
+    out.resnet8CpuStepOursMs = median(oursRun.stepMs.slice(1));
+    out.resnet8CpuStockOverOurs = (out.resnet8CpuStepStockMs as number) / (out.resnet8CpuStepOursMs as number);
+  }
+
+  const rss = workerPeakRss(mobilenet, 3, batch);
+  out.workerProcessPeakRssMb = rss.peakMb;
+  out.workerProcessBaselineRssMb = rss.baselineMb;
+  return out;
+}
+
+if (require.main === module) {
+  benchFinetune().then(
+    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

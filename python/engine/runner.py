@@ -1,0 +1,474 @@
+"""Freeze Inspector's Python engine: a short fine-tune with the user's own TensorFlow.
+
+Protocol (JSON lines over stdio, the types in src/core/finetune/types.ts):
+  stdin  <- {"type": "verify", "request": VerifyRequest}   then optionally {"type": "cancel", "requestId": ...}
+  stdout -> EngineEvent lines: progress, step, then exactly one result or error.
+TensorFlow's own logging goes to stderr. Nothing is written anywhere: the model is only read.
+
+The config is applied the way the oracle (python/oracle/oracle.py) applies it: layer paths are nested model
+names joined with '/', a freeze pattern that matches a layer makes it and everything inside it
+trainable=False, a train allow-list keeps only matching layers, and the model is called with the config's
+`training` flag. The synthetic data are the same numbers the TensorFlow.js engine draws (mulberry32).
+"""
+import json
+import math
+import os
+import re
+import sys
+import threading
+import time
+import fnmatch
+
+PROTOCOL_OUT = sys.stdout
+sys.stdout = sys.stderr  # anything TensorFlow or Keras prints must not corrupt the protocol stream
+
+_cancelled = threading.Event()
+
+
+def emit(event):
+    PROTOCOL_OUT.write(json.dumps(event, allow_nan=False, default=float) + "\n")
+    PROTOCOL_OUT.flush()
+
+
+class EngineError(Exception):
+    def __init__(self, reason, message, unsupported=None):
+        super().__init__(message)
+        self.reason = reason
+        self.unsupported = unsupported
+
+
+# ---------------------------------------------------------------- synthetic data (mirrors src/core/finetune/plan.ts)
+
+def mulberry32(seed):
+    a = seed & 0xFFFFFFFF
+
+    def imul(x, y):
+        return (x * y) & 0xFFFFFFFF
+
+    def nxt():
+        nonlocal a
+        a = (a + 0x6D2B79F5) & 0xFFFFFFFF
+        t = a
+        t = imul(t ^ (t >> 15), t | 1)
+        t ^= (t + imul(t ^ (t >> 7), t | 61)) & 0xFFFFFFFF
+        t &= 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296.0
+
+    return nxt
+
+
+def synthetic_normal(seed, count):
+    import numpy as np
+    rnd = mulberry32(seed)
+    out = np.empty(count, dtype=np.float32)
+    i = 0
+    while i < count:
+        u1 = max(rnd(), 1e-12)
+        u2 = rnd()
+        r = math.sqrt(-2.0 * math.log(u1))
+        out[i] = r * math.cos(2 * math.pi * u2)
+        if i + 1 < count:
+            out[i + 1] = r * math.sin(2 * math.pi * u2)
+        i += 2
+    return out
+
+
+def synthetic_uniform(seed, count):
+    import numpy as np
+    rnd = mulberry32(seed)
+    return np.array([rnd() for _ in range(count)], dtype=np.float32)
+
+
+# ---------------------------------------------------------------- config application (as the oracle does)
+
+def compile_pattern(pattern, syntax):
+    if syntax == "prefix":
+        return lambda s: s.startswith(pattern)
+    if syntax == "glob":
+        return lambda s: fnmatch.fnmatchcase(s, pattern)
+    rx = re.compile(pattern)
+    return lambda s: rx.search(s) is not None
+
+
+def child_layers(layer):
+    return list(getattr(layer, "layers", []) or [])
+
+
+def walk_layers(model):
+    """(path, layer) for every layer below the root, nested model names joined with '/'."""
+    out = []
+
+    def rec(layer, prefix):
+        for child in child_layers(layer):
+            path = f"{prefix}/{child.name}" if prefix else child.name
+            out.append((path, child))
+            rec(child, path)
+
+    rec(model, "")
+    return out
+
+
+def apply_plan(model, layer_trainable):
+    """Fallback when the oracle is not shipped: `trainable` per layer path as the plan (the analysis' selection) decided."""
+    for path, layer in walk_layers(model):
+        if layer_trainable.get(path) is False:
+            layer.trainable = False
+    return [(p, "trainable=False (plan)") for p, _l in walk_layers(model) if layer_trainable.get(p) is False]
+
+
+def oracle_module():
+    """The oracle (python/oracle/oracle.py), whose load_case/load_keras/apply_freeze the runner reuses so that a
+    config is applied exactly as the oracle applies it. None when it is not shipped next to the runner."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    folder = os.path.normpath(os.path.join(here, "..", "oracle"))
+    if not os.path.exists(os.path.join(folder, "oracle.py")):
+        return None
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        import oracle  # noqa: PLC0415
+        return oracle
+    except Exception as e:  # noqa: BLE001
+        sys.stderr.write(f"runner: oracle.py not importable ({e}); applying the plan directly\n")
+        return None
+
+
+def is_batchnorm(layer):
+    return "BatchNormalization" in type(layer).__name__
+
+
+# ---------------------------------------------------------------- model loading
+
+def import_keras(runtime):
+    if runtime == "tf2-keras":
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf
+    except Exception as e:  # noqa: BLE001 - any import failure means: no usable TensorFlow
+        raise EngineError("no-tensorflow", f"TensorFlow cannot be imported by {sys.executable}: {e}")
+    if runtime == "tf2-keras":
+        try:
+            import tf_keras as keras
+            return tf, keras, "tf_keras " + getattr(keras, "__version__", "?")
+        except ImportError:
+            major_minor = tuple(int(x) for x in tf.__version__.split(".")[:2])
+            if major_minor < (2, 16):
+                return tf, tf.keras, "tf.keras (TensorFlow %s)" % tf.__version__
+            raise EngineError("no-tensorflow", f"the model needs tf.keras 2.x, but TensorFlow {tf.__version__} ships Keras 3 and tf_keras is not installed (pip install tf_keras)")
+    if runtime == "keras3":
+        try:
+            import keras
+        except ImportError:
+            raise EngineError("no-tensorflow", "Keras 3 is not installed")
+        if not keras.__version__.startswith("3"):
+            raise EngineError("no-tensorflow", f"the model is a Keras 3 model but keras {keras.__version__} is installed")
+        return tf, keras, "keras " + keras.__version__
+    raise EngineError("not-rebuildable", f"runtime {runtime}: the Python engine trains Keras models (tf2-keras, keras3) only")
+
+
+def load_model(keras, path):
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as e:  # noqa: BLE001
+        raise EngineError("engine-failure", f"{path}: Keras could not load the model: {e}")
+
+
+# ---------------------------------------------------------------- variable mapping
+
+def attribute_of(name):
+    last = name.split("/")[-1]
+    return re.sub(r":\d+$", "", last)
+
+
+def map_variables(model, request_vars):
+    """TF variable -> request variable (IR key), by owning layer path and attribute name."""
+    by_layer = {}
+    for v in request_vars:
+        if v.get("layer") is not None:
+            by_layer.setdefault(v["layer"], []).append(v)
+    out = []
+    for path, layer in walk_layers(model):
+        if child_layers(layer):
+            continue
+        candidates = by_layer.get(path, [])
+        for w in layer.weights:
+            attr = attribute_of(getattr(w, "path", None) or w.name)
+            match = next((c for c in candidates if attribute_of(c["name"]) == attr), None)
+            if match is not None:
+                out.append((w, match))
+    return out
+
+
+# ---------------------------------------------------------------- the run
+
+def make_optimizer(keras, settings):
+    lr = settings["learningRate"]
+    kind = settings["optimizer"]
+    if kind == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr)
+    if kind == "momentum":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9)
+    return keras.optimizers.Adam(learning_rate=lr, epsilon=1e-7)
+
+
+def shape_with_batch(shape, bs, what):
+    dims = list(shape)
+    out = [bs]
+    for i, d in enumerate(dims[1:], start=1):
+        if d is None:
+            raise EngineError("data", f"{what} has an unknown dimension {i} ({dims}): synthetic data needs a fixed input shape")
+        out.append(int(d))
+    return out
+
+
+def as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def bn_gap(tf, layer, x):
+    """mean |BN(x, batch stats) - BN(x, moving stats)| for one layer input, nothing written."""
+    axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
+    rank = len(x.shape)
+    axis = axis % rank
+    red = [a for a in range(rank) if a != axis]
+    mean, var = tf.nn.moments(x, red)
+    shape = [1] * rank
+    shape[axis] = -1
+
+    def norm(m, v):
+        scale = tf.math.rsqrt(tf.cast(v, x.dtype) + layer.epsilon)
+        if getattr(layer, "gamma", None) is not None:
+            scale = scale * layer.gamma
+        shift = -tf.cast(m, x.dtype) * scale
+        if getattr(layer, "beta", None) is not None:
+            shift = shift + layer.beta
+        return x * tf.reshape(scale, shape) + tf.reshape(shift, shape)
+
+    return float(tf.reduce_mean(tf.abs(norm(mean, var) - norm(layer.moving_mean, layer.moving_variance))))
+
+
+def probe(tf, model, bns, x, training):
+    """Model- and layer-level train/inference gaps on one batch; moving statistics restored afterwards."""
+    saved = [(v, v.numpy()) for _, layer in bns for v in (layer.moving_mean, layer.moving_variance)]
+    captured = {}
+    originals = {}
+    for path, layer in bns:
+        original = layer.call
+        originals[path] = original
+
+        def patched(inputs, *args, __path=path, __orig=original, **kwargs):
+            captured[__path] = inputs
+            return __orig(inputs, *args, **kwargs)
+
+        layer.call = patched
+    try:
+        tr = as_list(model(x, training=training))
+    finally:
+        for path, layer in bns:
+            try:
+                del layer.call
+            except AttributeError:
+                layer.call = originals[path]
+    inf = as_list(model(x, training=False))
+    for v, value in saved:
+        v.assign(value)
+    model_gap = sum(float(tf.reduce_mean(tf.abs(a - b))) for a, b in zip(tr, inf)) / len(tr)
+    layer_gaps = {path: bn_gap(tf, layer, captured[path]) for path, layer in bns if path in captured}
+    return model_gap, layer_gaps
+
+
+def run(request):
+    rid = request["requestId"]
+    t0 = time.perf_counter()
+
+    def progress(phase, message, **kw):
+        emit({"type": "progress", "requestId": rid, "phase": phase, "message": message, **kw})
+
+    progress("loading-model", f"importing TensorFlow for {request['runtime']}")
+    tf, keras, keras_desc = import_keras(request["runtime"])
+    import numpy as np
+
+    settings = request["settings"]
+    if settings["data"]["kind"] != "synthetic":
+        raise EngineError("data", f"data kind '{settings['data']['kind']}' is not supported by the Python engine yet; use synthetic data")
+    progress("loading-model", f"loading {request['modelPath']}")
+    oracle = oracle_module()
+    config_path = request.get("configPath")
+    training = bool(request.get("training", True))
+    if oracle is not None:
+        model = None
+        try:
+            _k, model, _source = oracle.load_keras(request["runtime"], request["modelPath"], None)
+        except Exception as e:  # noqa: BLE001
+            raise EngineError("engine-failure", f"{request['modelPath']}: Keras could not load the model: {e}")
+        if config_path:
+            cfg, _model_path = oracle.load_case(config_path)
+            actions = oracle.apply_freeze(cfg, model)
+            training = cfg["training"]
+            applied_by = "python/oracle/oracle.py apply_freeze"
+        else:
+            actions = apply_plan(model, request["layerTrainable"])
+            applied_by = "the plan's layer selection"
+    else:
+        model = load_model(keras, request["modelPath"])
+        actions = apply_plan(model, request["layerTrainable"])
+        applied_by = "the plan's layer selection"
+    call_kwargs = {} if training is None else {"training": bool(training)}
+
+    pairs = map_variables(model, request["modelVariables"])
+    bns = [(p, l) for p, l in walk_layers(model) if is_batchnorm(l)]
+
+    bs = settings["batchSize"]
+    seed = settings["seed"]
+    xs = []
+    for inp in as_list(model.inputs):
+        shape = shape_with_batch(inp.shape, bs, f"input {inp.name}")
+        xs.append(synthetic_normal(seed, int(np.prod(shape))).reshape(shape))
+        seed += 1
+    ys = []
+    for out in as_list(model.outputs):
+        shape = shape_with_batch(out.shape, bs, f"output {getattr(out, 'name', '?')}")
+        ys.append(synthetic_uniform(seed, int(np.prod(shape))).reshape(shape))
+        seed += 1
+    x = xs[0] if len(xs) == 1 else xs
+
+    before = {id(w): w.numpy().copy() for w, _ in pairs}
+    gap_before, layer_gaps_before = probe(tf, model, bns, x, bool(training))
+    optimizer = make_optimizer(keras, settings)
+    trainable = model.trainable_variables
+
+    @tf.function
+    def step_fn(xb, yb):
+        with tf.GradientTape() as tape:
+            outs = as_list(model(xb, **call_kwargs))
+            loss = tf.add_n([tf.reduce_mean(tf.square(o - y)) for o, y in zip(outs, yb)])
+            if model.losses:
+                loss = loss + tf.add_n(model.losses)
+        if trainable:
+            grads = tape.gradient(loss, trainable)
+            optimizer.apply_gradients(zip(grads, trainable))
+        return loss
+
+    losses, step_ms = [], []
+    ttfs = 0.0
+    progress("training", f"training {settings['steps']} step(s), {len(trainable)} trainable variable(s)")
+    for step in range(settings["steps"]):
+        if _cancelled.is_set():
+            raise EngineError("cancelled", "verification cancelled")
+        ts = time.perf_counter()
+        value = float(step_fn(x, ys))
+        ms = (time.perf_counter() - ts) * 1000
+        if step == 0:
+            ttfs = (time.perf_counter() - t0) * 1000
+        losses.append(value)
+        step_ms.append(ms)
+        emit({"type": "step", "requestId": rid, "step": step + 1, "loss": value, "ms": ms})
+        progress("training", f"step {step + 1}/{settings['steps']}", step=step + 1, totalSteps=settings["steps"])
+
+    progress("measuring", "comparing variables")
+    gap_after, layer_gaps_after = probe(tf, model, bns, x, bool(training))
+    predictions = {p["key"]: p for p in request["predictions"]}
+    variables = []
+    drift = {}
+    for w, v in pairs:
+        b = before[id(w)]
+        a = w.numpy()
+        d = float(np.max(np.abs(a - b))) if a.size else 0.0
+        observed = d > 0.0
+        p = predictions.get(v["key"])
+        variables.append({
+            "key": v["key"], "name": v["name"], "layer": v["layer"], "role": v["role"],
+            "predicted": p["changes"] if p else None, "predictedReason": p["reason"] if p else None,
+            "observed": observed, "maxAbsDelta": d,
+            "relativeDelta": d / max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-12),
+            "agree": (p["changes"] == observed) if p else False,
+        })
+        drift[(v["layer"], attribute_of(v["name"]))] = d
+    batch_norms = []
+    for path, layer in bns:
+        trains_stats = bool(training) and layer.trainable
+        batch_norms.append({
+            "layer": path,
+            "normalizedWith": "batch" if trains_stats else "moving",
+            "updatedMovingStats": bool(drift.get((path, "moving_mean"), 0.0) > 0 or drift.get((path, "moving_variance"), 0.0) > 0),
+            "movingMeanDrift": drift.get((path, "moving_mean"), 0.0),
+            "movingVarianceDrift": drift.get((path, "moving_variance"), 0.0),
+            "trainInferenceGapBefore": layer_gaps_before.get(path, 0.0),
+            "trainInferenceGapAfter": layer_gaps_after.get(path, 0.0),
+        })
+    predicted = [r for r in variables if r["predicted"] is not None]
+    agreeing = sum(1 for r in predicted if r["agree"])
+    warnings = [f"config applied by {applied_by}: " + "; ".join(f"{p}: {a}" for p, a in actions)] if actions else []
+    unmapped = len(request["modelVariables"]) - len(pairs)
+    if unmapped > 0:
+        warnings.append(f"{unmapped} variable(s) of the model file were not matched to a Keras variable and are not reported")
+    if request.get("trainingOverrides") and request["runtime"] == "keras3":
+        warnings.append("training overrides are not applied by Keras 3 functional models (3.0-3.15.1 inject the outer training flag)")
+    result = {
+        "engine": "python",
+        "engineDetail": f"TensorFlow {tf.__version__}, {keras_desc}, Python {sys.version.split()[0]} ({sys.executable})",
+        "runtime": request["runtime"],
+        "steps": settings["steps"],
+        "batchSize": bs,
+        "data": f"synthetic N(0,1) inputs, U(0,1) targets, seed {settings['seed']}",
+        "loss": losses,
+        "stepMs": step_ms,
+        "timeToFirstStepMs": ttfs,
+        "variables": variables,
+        "batchNorms": batch_norms,
+        "modelTrainInferenceGapBefore": gap_before,
+        "modelTrainInferenceGapAfter": gap_after,
+        "agreement": (agreeing / len(predicted)) if predicted else 1.0,
+        "disagreements": len(predicted) - agreeing,
+        "tolerance": 0,
+        "warnings": warnings,
+    }
+    progress("done", "prediction and observation agree" if result["disagreements"] == 0 else f"{result['disagreements']} variable(s) disagree with the prediction")
+    return result
+
+
+def read_commands(first_holder, ready):
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            cmd = json.loads(line)
+        except ValueError:
+            continue
+        if cmd.get("type") == "verify" and "request" not in first_holder:
+            first_holder["request"] = cmd["request"]
+            ready.set()
+        elif cmd.get("type") == "cancel":
+            _cancelled.set()
+    ready.set()
+    _cancelled.set()  # stdin closed: the host is gone
+
+
+def main():
+    holder = {}
+    ready = threading.Event()
+    threading.Thread(target=read_commands, args=(holder, ready), daemon=True).start()
+    ready.wait()
+    request = holder.get("request")
+    if request is None:
+        return 2
+    rid = request.get("requestId", "")
+    try:
+        result = run(request)
+        emit({"type": "result", "requestId": rid, "result": result})
+        return 0
+    except EngineError as e:
+        err = {"reason": e.reason, "message": str(e)}
+        if e.unsupported:
+            err["unsupported"] = e.unsupported
+        emit({"type": "error", "requestId": rid, "error": err})
+        return 1
+    except Exception as e:  # noqa: BLE001 - reported, never a silent crash
+        emit({"type": "error", "requestId": rid, "error": {"reason": "engine-failure", "message": f"{type(e).__name__}: {e}"}})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+// `freeze-inspector verify PATH --config FILE [--engine tfjs|python] [--json]`: a short real fine-tune with the
+// config applied, predicted vs observed change for every variable. A disagreement is a first-class result:
+// it is printed first and loudly, and the exit code is 1.
+// Exit codes: 0 every prediction agreed, 1 at least one disagreed, 2 bad input / the engine cannot run this model.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { openModel } from '../../core/open';
+import { isFreezeInspectorError } from '../../core/io/errors';
+import { analyze } from '../../core/analysis/analyze';
+import { defaultVerifySettings, lineColumn, parseFreezeConfig, resolveModelPath } from '../../core/analysis/freeze-config';
+import type { VerifySettings } from '../../core/analysis/types';
+import { buildVerifyRequest } from '../../core/finetune/plan';
+import type { EngineEvent, VerifyRequest, VerifyResult } from '../../core/finetune/types';
+import { EXIT, flag, parseArgs } from '../io';
+
+const USAGE = `usage:
+  freeze-inspector verify PATH --config FILE [--engine tfjs|python] [--json]
+                          [--steps N] [--batch-size N] [--python INTERPRETER] [--backend auto|wasm|cpu]
+  freeze-inspector verify CONFIG.freeze.json [...]
+Runs a short local fine-tune with the freeze config applied and compares, for every variable, the predicted
+change with the observed one. Nothing is written into the model's folder.
+  --engine tfjs     TensorFlow.js (embedded; default)
+  --engine python   your TensorFlow, run by python/engine/runner.py (--python, else $FREEZE_INSPECTOR_PYTHON, else python3)
+exit codes: 0 all predictions agree, 1 a prediction disagreed, 2 bad input or the engine cannot run this model.
+`;
+
+class BadInput extends Error {}
+
+export async function runVerify(argv: string[], io: { stdout(s: string): void; stderr(s: string): void }): Promise<number> {
+  const args = parseArgs(argv, ['json', 'help']);
+  if (flag(args, 'help')) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  try {
+    return await run(argv, io);
+  } catch (e) {
+    if (e instanceof BadInput || isFreezeInspectorError(e)) {
+      io.stderr(`error: ${(e as Error).message}\n`);
+      const unsupported = (e as { unsupported?: { layer: string; className: string; what: string }[] }).unsupported;
+      if (unsupported) for (const u of unsupported) io.stderr(`  unsupported: ${u.layer || '(model)'} ${u.className}: ${u.what}\n`);
+      if (e instanceof BadInput) io.stderr(`\n${USAGE}`);
+      return EXIT.badInput;
+    }
+    throw e;
+  }
+}
+
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new BadInput(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function run(argv: string[], io: { stdout(s: string): void; stderr(s: string): void }): Promise<number> {
+  const args = parseArgs(argv, ['json', 'help']);
+  const json = flag(args, 'json') === 'true';
+  const engineName = flag(args, 'engine') ?? 'tfjs';
+  if (engineName !== 'tfjs' && engineName !== 'python') throw new BadInput(`--engine must be tfjs or python, got ${JSON.stringify(engineName)}`);
+  const backend = flag(args, 'backend') ?? 'auto';
+  if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(backend)) throw new BadInput(`--backend must be auto, wasm, cpu or tensorflow, got ${JSON.stringify(backend)}`);
+
+  let configFile = flag(args, 'config');
+  let modelArg: string | undefined = args.positionals[0];
+  if (!configFile && modelArg && /\.freeze\.json$/i.test(modelArg)) {
+    configFile = modelArg;
+    modelArg = undefined;
+  }
+  if (!configFile) throw new BadInput('verify needs a freeze config (--config FILE)');
+  let text: string;
+  try {
+    text = await fsp.readFile(configFile, 'utf8');
+  } catch (e) {
+    throw new BadInput(`cannot read the config ${configFile}: ${(e as Error).message}`);
+  }
+  const parsed = parseFreezeConfig(text, configFile);
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  for (const d of errors) {
+    const lc = lineColumn(text, d.offset);
+    io.stderr(`${configFile}:${lc.line}:${lc.column}: error ${d.code}: ${d.message}\n`);
+  }
+  if (!parsed.config || errors.length > 0) return EXIT.badInput;
+  const config = parsed.config;
+  const modelPath = modelArg ?? resolveModelPath(configFile, config);
+
+  const base: VerifySettings = config.verify ?? defaultVerifySettings();
+  const settings: VerifySettings = {
+    ...base,
+    steps: positiveInt(flag(args, 'steps'), 'steps') ?? base.steps,
+    batchSize: positiveInt(flag(args, 'batch-size'), 'batch-size') ?? base.batchSize,
+  };
+
+  const handle = await openModel(modelPath);
+  let request: VerifyRequest;
+  try {
+    const analysis = analyze(handle.model, config, text);
+    request = buildVerifyRequest({ requestId: `cli-${process.pid}`, model: handle.model, config, configPath: path.resolve(configFile), analysis, settings });
+  } finally {
+    await handle.close();
+  }
+
+  const onEvent = (e: EngineEvent): void => {
+    if (json) return;
+    if (e.type === 'step') io.stderr(`step ${e.step}/${settings.steps}: loss ${e.loss.toPrecision(6)} (${e.ms.toFixed(0)} ms)\n`);
+    else if (e.type === 'progress' && e.phase !== 'training') io.stderr(`${e.message}\n`);
+  };
+  const ac = new AbortController();
+  const onSigint = (): void => ac.abort();
+  process.once('SIGINT', onSigint);
+  let result: VerifyResult;
+  try {
+    if (engineName === 'python') {
+      const { PythonEngine, resolvePythonInterpreter } = await import('../../core/finetune/python-engine');
+      const engine = new PythonEngine({ interpreter: resolvePythonInterpreter(flag(args, 'python')) });
+      result = await engine.run(request, onEvent, ac.signal);
+    } else {
+      const { runTfjsVerification } = await import('../../core/finetune/tfjs/tfjs-engine');
+      result = await runTfjsVerification(request, { emit: onEvent, signal: ac.signal, open: openModel, backend: { prefer: backend as 'auto' } });
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+
+  if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  else io.stdout(renderText(result));
+  return result.disagreements > 0 ? EXIT.findings : EXIT.ok;
+}
+
+function yesNo(b: boolean | null): string {
+  return b === null ? '?' : b ? 'changes' : 'unchanged';
+}
+
+export function renderText(r: VerifyResult): string {
+  const lines: string[] = [];
+  const bad = r.variables.filter((v) => v.predicted !== null && !v.agree);
+  if (bad.length > 0) {
+    lines.push(`!!! ${bad.length} PREDICTION(S) DISAGREE WITH WHAT ${r.engine === 'python' ? 'TENSORFLOW' : 'THE ENGINE'} DID !!!`);
+    for (const v of bad) lines.push(`!!! ${v.key}: predicted ${yesNo(v.predicted)} (${v.predictedReason}), observed ${v.observed ? 'changed' : 'unchanged'} (max |delta| ${v.maxAbsDelta.toExponential(2)})`);
+    lines.push('');
+  }
+  lines.push(`engine: ${r.engineDetail}`);
+  lines.push(`runtime: ${r.runtime}; ${r.steps} step(s), batch ${r.batchSize}, ${r.data}`);
+  lines.push(`loss: ${r.loss.map((l) => l.toPrecision(5)).join(' -> ')}`);
+  lines.push(`agreement: ${(r.agreement * 100).toFixed(1)}% (${r.disagreements} disagreement(s))`);
+  lines.push('');
+  lines.push('variable | predicted | observed | max |delta| | rel');
+  for (const v of r.variables) {
+    lines.push(`${v.agree ? ' ' : '!'} ${v.key} | ${yesNo(v.predicted)} | ${v.observed ? 'changed' : 'unchanged'} | ${v.maxAbsDelta.toExponential(2)} | ${v.relativeDelta.toExponential(2)}`);
+  }
+  if (r.batchNorms.length > 0) {
+    lines.push('');
+    lines.push('BatchNorm | normalized with | moving mean drift | moving var drift | train/inference gap before -> after');
+    for (const b of r.batchNorms) {
+      lines.push(`${b.layer} | ${b.normalizedWith}${b.updatedMovingStats ? ' (updating)' : ''} | ${b.movingMeanDrift.toExponential(2)} | ${b.movingVarianceDrift.toExponential(2)} | ${b.trainInferenceGapBefore.toPrecision(3)} -> ${b.trainInferenceGapAfter.toPrecision(3)}`);
+    }
+  }
+  lines.push('');
+  lines.push(`model output, training vs inference mode (mean |diff|): ${r.modelTrainInferenceGapBefore.toPrecision(3)} -> ${r.modelTrainInferenceGapAfter.toPrecision(3)}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,271 @@
+// Which ops of a TF1 graph actually run when the train op is fetched.
+//
+// TensorFlow runs the part of the graph the fetch depends on (data and control inputs, transitively),
+// minus the "dead" ops: a Switch forwards its input on one output only, every op fed by the untaken output
+// is dead, deadness flows forward through every op except Merge (which needs one live input). We mirror
+// that: backward BFS from the seeds, then forward dead-propagation from the Switches whose predicate the
+// config fixes (the training flag). Both passes touch each node and edge once: linear in graph size.
+import type { GraphNode, Tf1Graph } from '../model/ir';
+import { LIMITS } from '../io/errors';
+
+interface Edge {
+  readonly src: number;
+  readonly output: number;
+  readonly control: boolean;
+}
+
+/** The graph with names resolved to indices and consumer lists, built once and reused for every query. */
+export class GraphIndex {
+  readonly nodes: readonly GraphNode[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** inputs[i]: resolved input edges of node i (unknown names dropped). */
+  readonly inputs: readonly (readonly Edge[])[];
+  /** Consumers in CSR form: for node s, consumers are consumerNode[consumerStart[s] .. consumerStart[s+1]). */
+  private readonly consumerStart: Int32Array;
+  private readonly consumerNode: Int32Array;
+  private readonly consumerOutput: Int32Array;
+  private readonly consumerControl: Uint8Array;
+
+  constructor(graph: Tf1Graph) {
+    this.nodes = graph.nodes;
+    const indexOf = new Map<string, number>();
+    graph.nodes.forEach((n, i) => indexOf.set(n.name, i));
+    this.indexOf = indexOf;
+    const inputs: Edge[][] = [];
+    const counts = new Int32Array(graph.nodes.length + 1);
+    let edgeCount = 0;
+    for (const n of graph.nodes) {
+      const list: Edge[] = [];
+      for (const raw of n.inputs) {
+        const e = parseInput(raw, indexOf);
+        if (e) {
+          list.push(e);
+          counts[e.src]!++;
+          edgeCount++;
+        }
+      }
+      inputs.push(list);
+    }
+    this.inputs = inputs;
+    this.consumerStart = new Int32Array(graph.nodes.length + 1);
+    for (let i = 0; i < graph.nodes.length; i++) this.consumerStart[i + 1] = this.consumerStart[i]! + counts[i]!;
+    const fill = this.consumerStart.slice(0, graph.nodes.length);
+    this.consumerNode = new Int32Array(edgeCount);
+    this.consumerOutput = new Int32Array(edgeCount);
+    this.consumerControl = new Uint8Array(edgeCount);
+    inputs.forEach((list, dst) => {
+      for (const e of list) {
+        const at = fill[e.src]!++;
+        this.consumerNode[at] = dst;
+        this.consumerOutput[at] = e.output;
+        this.consumerControl[at] = e.control ? 1 : 0;
+      }
+    });
+  }
+
+  /** The node index of a node or tensor name ('x', 'x:1', '^x'), or -1. */
+  find(name: string): number {
+    return this.indexOf.get(nodeName(name)) ?? -1;
+  }
+
+  forEachConsumer(src: number, fn: (dst: number, output: number, control: boolean) => void): void {
+    for (let k = this.consumerStart[src]!; k < this.consumerStart[src + 1]!; k++) fn(this.consumerNode[k]!, this.consumerOutput[k]!, this.consumerControl[k] === 1);
+  }
+}
+
+export function nodeName(input: string): string {
+  let s = input.startsWith('^') ? input.slice(1) : input;
+  const colon = s.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(s.slice(colon + 1))) s = s.slice(0, colon);
+  return s;
+}
+
+function parseInput(raw: string, indexOf: ReadonlyMap<string, number>): Edge | null {
+  const control = raw.startsWith('^');
+  const s = control ? raw.slice(1) : raw;
+  let name = s;
+  let output = 0;
+  const colon = s.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(s.slice(colon + 1))) {
+    name = s.slice(0, colon);
+    output = Number(s.slice(colon + 1));
+  }
+  const src = indexOf.get(name);
+  return src === undefined ? null : { src, output: control ? -1 : output, control };
+}
+
+/** Value of a boolean tensor when the config fixes it: the training flag, or a constant. null = decided at run time. */
+export type FlagResolver = (node: GraphNode) => boolean | null;
+
+export interface ReachOptions {
+  /** Nodes never entered by the backward search (e.g. UPDATE_OPS the config leaves out of the train op). */
+  readonly blocked?: ReadonlySet<number>;
+  /** Value of a training-flag placeholder; null when it is not one. */
+  readonly trainingFlag?: FlagResolver;
+}
+
+export interface Reachability {
+  /** 1 = runs when the seeds are fetched. */
+  readonly runs: Uint8Array;
+  /** Nodes reached by the backward search but dead (on an untaken Switch branch). */
+  readonly deadCount: number;
+  readonly reachedCount: number;
+  /** Switches whose predicate was resolved. */
+  readonly resolvedSwitches: number;
+}
+
+/** Ops that run when `seeds` are fetched: backward reachability, then Switch/Merge deadness. */
+export function reachableOps(index: GraphIndex, seeds: readonly number[], options: ReachOptions = {}): Reachability {
+  const n = index.nodes.length;
+  const reached = new Uint8Array(n);
+  const stack: number[] = [];
+  for (const s of seeds) {
+    if (s >= 0 && !reached[s] && !options.blocked?.has(s)) {
+      reached[s] = 1;
+      stack.push(s);
+    }
+  }
+  let reachedCount = stack.length;
+  while (stack.length) {
+    const i = stack.pop()!;
+    for (const e of index.inputs[i]!) {
+      if (reached[e.src] || options.blocked?.has(e.src)) continue;
+      reached[e.src] = 1;
+      reachedCount++;
+      stack.push(e.src);
+    }
+  }
+
+  // Forward deadness among reached nodes.
+  const evaluator = new BoolEvaluator(index, options.trainingFlag ?? (() => null));
+  const dead = new Uint8Array(n);
+  const liveMergeInputs = new Int32Array(n);
+  const deadSwitchOutput = new Int32Array(n).fill(-2);
+  const deadQueue: { src: number; output: number | 'all' }[] = [];
+  let resolvedSwitches = 0;
+  for (let i = 0; i < n; i++) {
+    if (!reached[i]) continue;
+    const node = index.nodes[i]!;
+    if (isMerge(node.op)) liveMergeInputs[i] = index.inputs[i]!.filter((e) => !e.control).length;
+    if (isSwitch(node.op)) {
+      const predEdge = index.inputs[i]!.filter((e) => !e.control)[1];
+      const v = predEdge ? evaluator.value(predEdge.src, predEdge.output) : null;
+      if (v !== null) {
+        resolvedSwitches++;
+        // Output 0 carries the false branch, output 1 the true branch.
+        deadSwitchOutput[i] = v ? 0 : 1;
+        deadQueue.push({ src: i, output: v ? 0 : 1 });
+      }
+    }
+  }
+  let deadCount = 0;
+  const killEdge = (dst: number, control: boolean) => {
+    if (!reached[dst] || dead[dst]) return;
+    if (isMerge(index.nodes[dst]!.op) && !control) {
+      if (--liveMergeInputs[dst]! > 0) return;
+    }
+    dead[dst] = 1;
+    deadCount++;
+    deadQueue.push({ src: dst, output: 'all' });
+  };
+  while (deadQueue.length) {
+    const { src, output } = deadQueue.pop()!;
+    index.forEachConsumer(src, (dst, out, control) => {
+      if (output === 'all') {
+        // The untaken output of a resolved Switch was already propagated.
+        if (!control && out === deadSwitchOutput[src]) return;
+        killEdge(dst, control);
+      } else if (!control && out === output) killEdge(dst, false);
+    });
+  }
+  const runs = new Uint8Array(n);
+  for (let i = 0; i < n; i++) runs[i] = reached[i] && !dead[i] ? 1 : 0;
+  return { runs, deadCount, reachedCount, resolvedSwitches };
+}
+
+function isSwitch(op: string): boolean {
+  return op === 'Switch' || op === 'RefSwitch';
+}
+function isMerge(op: string): boolean {
+  return op === 'Merge' || op === 'RefMerge';
+}
+
+/** Constant-folds the boolean tensors that feed Switch predicates (Const, the training flag, Identity, LogicalNot...). */
+class BoolEvaluator {
+  private readonly memo = new Map<number, boolean | null>();
+  constructor(
+    private readonly index: GraphIndex,
+    private readonly flag: FlagResolver,
+  ) {}
+
+  value(src: number, output: number, depth = 0): boolean | null {
+    const key = src * 8 + Math.min(output, 7);
+    if (this.memo.has(key)) return this.memo.get(key)!;
+    this.memo.set(key, null); // cycle guard
+    const v = depth > LIMITS.maxDepth ? null : this.compute(src, output, depth);
+    this.memo.set(key, v);
+    return v;
+  }
+
+  private input(src: number, k: number, depth: number): boolean | null {
+    const e = this.index.inputs[src]!.filter((x) => !x.control)[k];
+    return e ? this.value(e.src, e.output, depth + 1) : null;
+  }
+
+  private compute(src: number, output: number, depth: number): boolean | null {
+    const node = this.index.nodes[src]!;
+    const flag = this.flag(node);
+    if (flag !== null) return flag;
+    switch (node.op) {
+      case 'Const': {
+        const t = node.attrs['value'];
+        if (t?.kind === 'tensor' && t.dtype === 'bool' && t.values && t.values.length >= 1) return t.values[0] === true || t.values[0] === 1;
+        return null;
+      }
+      case 'PlaceholderWithDefault':
+      case 'Identity':
+      case 'StopGradient':
+      case 'Snapshot':
+      case 'RefIdentity':
+        return this.input(src, 0, depth);
+      case 'Switch':
+      case 'RefSwitch':
+        // A nested cond passes the outer predicate through the outer Switch: either output carries the data.
+        return output === 0 || output === 1 ? this.input(src, 0, depth) : null;
+      case 'LogicalNot': {
+        const a = this.input(src, 0, depth);
+        return a === null ? null : !a;
+      }
+      case 'LogicalAnd': {
+        const a = this.input(src, 0, depth);
+        const b = this.input(src, 1, depth);
+        if (a === false || b === false) return false;
+        return a === true && b === true ? true : null;
+      }
+      case 'LogicalOr': {
+        const a = this.input(src, 0, depth);
+        const b = this.input(src, 1, depth);
+        if (a === true || b === true) return true;
+        return a === false && b === false ? false : null;
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+/** Ops that write a variable (input 0 is the ref or resource handle). */
+const WRITER_OPS = /^(Assign|AssignAdd|AssignSub|AssignVariableOp|AssignAddVariableOp|AssignSubVariableOp|(Resource)?(Sparse)?Apply\w+|(Resource)?Scatter\w+)$/;
+
+/** The variable op each writer writes, through Identity hops: writer index -> variable node name. */
+export function writtenVariable(index: GraphIndex, writer: number): string | null {
+  const node = index.nodes[writer]!;
+  if (!WRITER_OPS.test(node.op)) return null;
+  let e = index.inputs[writer]!.find((x) => !x.control);
+  for (let hops = 0; e && hops < 16; hops++) {
+    const src = index.nodes[e.src]!;
+    if (src.op === 'Identity' || src.op === 'RefIdentity') e = index.inputs[e.src]!.find((x) => !x.control);
+    else return src.name;
+  }
+  return null;
+}

@@ -1,0 +1,188 @@
+// TF1 graphs (tf.layers / tf.compat.v1 / slim): freezing is only the optimizer's var_list. BatchNorm mode
+// follows `is_training`, and the moving statistics change iff the layer is in training mode AND its
+// moving-average assign ops run when the train op runs (data or control edges, through the UPDATE_OPS the
+// train op depends on). Reachability is computed on the real graph when the model has one.
+import type { BatchNorm, GraphNode, Model } from '../../model/ir';
+import { GraphIndex, nodeName, reachableOps, writtenVariable, type Reachability } from '../graph-reachability';
+import { compilePattern } from '../patterns';
+import { scopeChain } from '../model-index';
+import type { FreezeConfig, UpdateOpsSetting } from '../types';
+import type { BnRule, TrainingSource } from './rules';
+
+export const TF1_RULES: readonly BnRule[] = [
+  {
+    id: 'tf1-inference',
+    rows: 'A1, A6, B3',
+    when: { training: false },
+    normalizesWith: 'moving',
+    movingStatsUpdate: false,
+    gammaBeta: 'selected',
+    statsStillReason: 'inference-mode',
+  },
+  {
+    id: 'tf1-update-ops-not-run',
+    rows: 'A3',
+    when: { training: true, updateOpsRun: false },
+    normalizesWith: 'batch',
+    movingStatsUpdate: false,
+    gammaBeta: 'selected',
+    statsStillReason: 'update-op-not-run',
+  },
+  {
+    id: 'tf1-training',
+    rows: 'A2, A4, B1, B2',
+    when: { training: true },
+    normalizesWith: 'batch',
+    movingStatsUpdate: true,
+    gammaBeta: 'selected',
+    statsStillReason: 'update-op-not-run',
+  },
+];
+
+/** Collections that name the train op: tf.train / Estimator's 'train_op', SavedModelBuilder's train_op key. */
+const TRAIN_OP_COLLECTIONS = ['train_op', 'saved_model_train_op'];
+const TRAINING_FLAG_NAME = /(^|\/)(is_?)?train(ing)?(_?phase|_?flag|_?mode)?$|(^|\/)(keras_)?learning_phase$|(^|\/)phase(_train)?$/i;
+
+export interface Tf1UpdateAnalysis {
+  /** Names of the train op(s) found in the graph. */
+  readonly trainOps: readonly string[];
+  /** The saved train op is what runs (config useSavedTrainOp and the graph has one). */
+  readonly usesSavedTrainOp: boolean;
+  /** How the update-op dependencies were decided, one sentence. */
+  readonly updateOpsSource: string;
+  /** Does this BN's moving-average update run with the train op? + why, one clause. */
+  updates(bn: BatchNorm): { run: boolean; why: string };
+  /** Saved train op only: TF1 variable op names written by an op that runs with it -> the writing op's type. */
+  readonly writtenVariables: ReadonlyMap<string, string>;
+  readonly reach: Reachability | null;
+  readonly graphNodes: number;
+}
+
+/** The update ops a config's `updateOps` selects from the UPDATE_OPS collection (scopes filter like re.match). */
+export function selectUpdateOps(names: readonly string[], setting: UpdateOpsSetting): string[] {
+  if (setting === 'all') return [...names];
+  if (setting === 'none') return [];
+  const scopes = setting.scopes.flatMap((s) => {
+    const c = compilePattern(`^(?:${s})`, 'regex');
+    return c.ok ? [c.pattern] : [];
+  });
+  return names.filter((n) => scopes.some((s) => s.test(n)));
+}
+
+function describeSetting(s: UpdateOpsSetting): string {
+  if (typeof s === 'string') return `"updateOps": "${s}"`;
+  return `"updateOps": {"scopes": ${JSON.stringify(s.scopes)}}`;
+}
+
+export function isTrainingFlagNode(node: GraphNode, declared: ReadonlySet<string>): boolean {
+  if (node.op !== 'Placeholder' && node.op !== 'PlaceholderWithDefault') return false;
+  if (declared.has(node.name)) return true;
+  const dtype = node.attrs['dtype'];
+  return dtype?.kind === 'type' && dtype.value === 'bool' && TRAINING_FLAG_NAME.test(node.name);
+}
+
+/**
+ * Which BatchNorm update ops run with the train op. By default the train op is the one the config describes:
+ * minimize(loss, var_list) under control_dependencies(the selected UPDATE_OPS). The saved train op stands in
+ * for "the loss path" (so updates forced in place through a layer output still count) with every UPDATE_OPS
+ * member the config leaves out cut off. With useSavedTrainOp the saved train op runs as it is.
+ */
+export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex?: GraphIndex): Tf1UpdateAnalysis {
+  const graph = model.tf1Graph;
+  if (!graph) return updatesWithoutGraph(config);
+  const index = graphIndex ?? new GraphIndex(graph);
+  const collection = (name: string) => (graph.collections[name] ?? []).map(nodeName);
+  const trainOps = TRAIN_OP_COLLECTIONS.flatMap(collection).filter((n) => index.find(n) >= 0);
+  const bnUpdateNames = model.batchNorms.flatMap((b) => [...(b.graph?.movingMeanUpdates ?? []), ...(b.graph?.movingVarianceUpdates ?? [])]);
+  const hasCollection = graph.collections['update_ops'] !== undefined;
+  const updateCollection = hasCollection ? collection('update_ops') : bnUpdateNames;
+
+  const declaredFlags = new Set(model.batchNorms.map((b) => b.graph?.trainingInput).filter((n): n is string => !!n).map(nodeName));
+  const trainingFlag = (node: GraphNode) => (isTrainingFlagNode(node, declaredFlags) ? config.training : null);
+
+  const usesSavedTrainOp = config.useSavedTrainOp && trainOps.length > 0;
+  let seeds: number[];
+  let blocked: Set<number> | undefined;
+  let updateOpsSource: string;
+  let selected: ReadonlySet<string> | null = null;
+  if (usesSavedTrainOp) {
+    seeds = trainOps.map((n) => index.find(n));
+    updateOpsSource = `the train op saved in the graph ("${trainOps.join('", "')}") runs as it is ("useSavedTrainOp": true): reachability on the real graph decides`;
+  } else {
+    const chosen = selectUpdateOps(updateCollection, config.updateOps);
+    selected = new Set(chosen);
+    blocked = new Set(updateCollection.filter((n) => !selected!.has(n)).map((n) => index.find(n)).filter((i) => i >= 0));
+    seeds = [...trainOps, ...chosen].map((n) => index.find(n));
+    if (trainOps.length === 0) {
+      // No train op to stand in for the loss path: the model outputs do.
+      const meta = model.metaGraphs.find((m) => sameTags(m.tags, graph.tags));
+      for (const sig of meta?.signatures ?? []) for (const o of sig.outputs) seeds.push(index.find(o.name));
+    }
+    const noTrainOp = config.useSavedTrainOp ? ' ("useSavedTrainOp" is set, but the graph has no train op)' : '';
+    updateOpsSource = `the config's ${describeSetting(config.updateOps)} decides: the train op is minimize(loss, var_list) under control_dependencies(those UPDATE_OPS)${noTrainOp}${hasCollection ? '' : '; the graph has no update_ops collection, so the BatchNorm update ops found in it stand in'}`;
+  }
+  const reach = reachableOps(index, seeds, { ...(blocked ? { blocked } : {}), trainingFlag });
+  const written = new Map<string, string>();
+  if (usesSavedTrainOp) {
+    for (let i = 0; i < reach.runs.length; i++) {
+      if (!reach.runs[i]) continue;
+      const v = writtenVariable(index, i);
+      if (v !== null && !written.has(v)) written.set(v, index.nodes[i]!.op);
+    }
+  }
+  const trainOpText = usesSavedTrainOp ? `the saved train op "${trainOps[0]}"` : 'the train op';
+  return {
+    trainOps,
+    usesSavedTrainOp,
+    updateOpsSource,
+    writtenVariables: written,
+    reach,
+    graphNodes: graph.nodes.length,
+    updates(bn: BatchNorm) {
+      const names = [...(bn.graph?.movingMeanUpdates ?? []), ...(bn.graph?.movingVarianceUpdates ?? [])].map(nodeName);
+      if (names.length === 0) return { run: false, why: 'the graph has no moving-average update op for this layer' };
+      const found = names.filter((n) => index.find(n) >= 0);
+      if (found.length === 0) return { run: false, why: `its update ops (${names[0]}) are not in the graph` };
+      const running = found.filter((n) => reach.runs[index.find(n)]);
+      if (running.length > 0) {
+        const forced = !updateCollection.some((u) => u.startsWith(`${bn.layer}/`));
+        return { run: true, why: `${trainOpText} runs ${running[0]}${forced ? ' (forced in place through the layer output)' : ' (UPDATE_OPS)'}` };
+      }
+      if (selected) {
+        return { run: false, why: `the config's ${describeSetting(config.updateOps)} leaves ${found[0]} out of the train op` };
+      }
+      return { run: false, why: `${trainOpText} does not depend on ${found[0]} (not under control_dependencies(UPDATE_OPS))` };
+    },
+  };
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t) => b.includes(t));
+}
+
+/** No graph in the file (a checkpoint-only model): the config's updateOps is all there is. */
+function updatesWithoutGraph(config: FreezeConfig): Tf1UpdateAnalysis {
+  const setting = config.updateOps;
+  return {
+    trainOps: [],
+    usesSavedTrainOp: false,
+    updateOpsSource: `the model has no graph: the config's ${describeSetting(setting)} decides`,
+    writtenVariables: new Map(),
+    reach: null,
+    graphNodes: 0,
+    updates(bn: BatchNorm) {
+      const run = selectUpdateOps([`${bn.layer}/AssignMovingAvg`], setting).length > 0;
+      return { run, why: run ? `the train op runs its update ops (${describeSetting(setting)})` : `${describeSetting(setting)} leaves its update ops out of the train op` };
+    },
+  };
+}
+
+/** The training flag of a TF1 BatchNorm: a per-scope override, else a constant in the graph, else the config. */
+export function tf1Training(bn: BatchNorm, config: FreezeConfig): { training: boolean; source: TrainingSource; graphConstant: boolean | null } {
+  const graphConstant = bn.graph && bn.graph.isTraining !== 'dynamic' ? bn.graph.isTraining : null;
+  const key = scopeChain(bn.layer).find((s) => config.trainingOverrides[s] !== undefined);
+  if (key !== undefined) return { training: config.trainingOverrides[key]!, source: { kind: 'override', key }, graphConstant };
+  if (graphConstant !== null) return { training: graphConstant, source: { kind: 'graph-constant' }, graphConstant };
+  if (bn.graph?.trainingInput) return { training: config.training, source: { kind: 'graph-placeholder', placeholder: nodeName(bn.graph.trainingInput) }, graphConstant };
+  return { training: config.training, source: { kind: 'config' }, graphConstant };
+}

@@ -1,0 +1,140 @@
+// Pure planning: from a model, a freeze config and the analysis, what the verifier runs and how each
+// BatchNorm layer must behave in the runtime being verified. No tfjs, no I/O.
+//
+// BN rules (docs: /work/shared/SEMANTICS.md rows D1-D6 and E1-E5):
+// - tf2-keras (tf.keras 2.x / tf_keras): a layer normalizes with batch statistics and updates its moving ones
+//   iff its `training` flag is true AND it is trainable (frozen => inference mode, D2/D3). The flag is the one
+//   passed explicitly to the nearest enclosing call (a recorded `base(x, training=False)`, D5), else the
+//   flag the model is called with.
+// - keras3 (3.0-3.15.1): same trainable rule (E2/E3), but a functional graph's recorded training=False is
+//   overridden by the outer call's flag (E5).
+import type { Model } from '../model/ir';
+import type { AnalysisResult, FreezeConfig, Runtime, VerifySettings } from '../analysis/types';
+import { indexModel } from '../analysis/model-index';
+import { selectTrained } from '../analysis/selection';
+import type { VerifyRequest } from './types';
+
+export interface BnMode {
+  readonly normalizesWith: 'batch' | 'moving';
+  readonly updatesMovingStats: boolean;
+  /** The training flag the layer ends up with, and where it came from. */
+  readonly trainingFlag: boolean;
+  readonly flagFrom: string;
+}
+
+/** Ancestors-or-self of a layer path, nearest first: 'a/b/c' -> ['a/b/c', 'a/b', 'a']. */
+export function selfAndAncestors(path: string): string[] {
+  const parts = path.split('/');
+  const out: string[] = [];
+  for (let i = parts.length; i > 0; i--) out.push(parts.slice(0, i).join('/'));
+  return out;
+}
+
+export function bnModeFor(
+  runtime: Runtime,
+  layerPath: string,
+  layerTrainable: boolean,
+  training: boolean,
+  trainingOverrides: Readonly<Record<string, boolean>>,
+): BnMode {
+  let flag = training;
+  let from = 'the training flag the model is called with';
+  if (runtime === 'tf2-keras') {
+    for (const p of selfAndAncestors(layerPath)) {
+      const o = trainingOverrides[p];
+      if (o !== undefined) {
+        flag = o;
+        from = `training=${o ? 'True' : 'False'} passed to ${p}`;
+        break;
+      }
+    }
+  }
+  if (!layerTrainable && flag) {
+    return { normalizesWith: 'moving', updatesMovingStats: false, trainingFlag: false, flagFrom: 'the layer is frozen (trainable=False forces inference mode)' };
+  }
+  return flag
+    ? { normalizesWith: 'batch', updatesMovingStats: true, trainingFlag: true, flagFrom: from }
+    : { normalizesWith: 'moving', updatesMovingStats: false, trainingFlag: false, flagFrom: from };
+}
+
+/** Recorded `training=` call arguments of the model's layers, with the config's overrides on top. */
+export function trainingOverridesOf(model: Model, config: FreezeConfig): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const l of model.layers) if (l.callTraining !== null && l.path !== '') out[l.path] = l.callTraining;
+  for (const [k, v] of Object.entries(config.trainingOverrides)) out[k] = v;
+  return out;
+}
+
+export interface PlanInput {
+  readonly requestId: string;
+  readonly model: Model;
+  readonly config: FreezeConfig;
+  readonly configPath: string | null;
+  readonly analysis: AnalysisResult;
+  readonly settings: VerifySettings;
+}
+
+export function buildVerifyRequest(p: PlanInput): VerifyRequest {
+  const runtime = p.analysis.runtime;
+  const layerTrainable: Record<string, boolean> = {};
+  if (runtime !== 'tf1-graph') {
+    const sel = selectTrained(indexModel(p.model), p.config, runtime);
+    for (const l of p.model.layers) {
+      if (l.path === '') continue;
+      layerTrainable[l.path] = sel.layerTrainable.get(l.path) ?? l.trainable;
+    }
+  }
+  return {
+    requestId: p.requestId,
+    modelPath: p.model.path,
+    configPath: p.configPath,
+    runtime,
+    settings: p.settings,
+    layerTrainable,
+    training: p.config.training,
+    trainingOverrides: trainingOverridesOf(p.model, p.config),
+    predictions: p.analysis.variables.map((v) => ({ key: v.key, changes: v.changes, reason: v.reason })),
+    modelVariables: p.model.variables.filter((v) => !v.optimizerSlot).map((v) => ({ key: v.key, name: v.name, layer: v.layer, role: v.role, shape: v.shape })),
+  };
+}
+
+/** Fraction of predicted variables whose observation agrees; 1 when nothing was predicted. */
+export function agreementOf(rows: readonly { readonly predicted: boolean | null; readonly agree: boolean }[]): { agreement: number; disagreements: number } {
+  const predicted = rows.filter((r) => r.predicted !== null);
+  const agreeing = predicted.filter((r) => r.agree).length;
+  return { agreement: predicted.length === 0 ? 1 : agreeing / predicted.length, disagreements: predicted.length - agreeing };
+}
+
+/** Mulberry32: a tiny seeded PRNG shared with python/engine/runner.py, so both engines train on the same numbers. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box-Muller on mulberry32), float32. */
+export function syntheticNormal(seed: number, count: number): Float32Array {
+  const rnd = mulberry32(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u1 = Math.max(rnd(), 1e-12);
+    const u2 = rnd();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    out[i] = r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+/** Uniform [0, 1) samples, float32 (regression targets). */
+export function syntheticUniform(seed: number, count: number): Float32Array {
+  const rnd = mulberry32(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = rnd();
+  return out;
+}

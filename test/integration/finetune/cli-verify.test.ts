@@ -1,0 +1,85 @@
+// `freeze-inspector verify ... --json`: the JSON contract, exit codes, loud disagreements, clear refusals.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../../helpers/paths';
+import { runVerify, renderText } from '../../../src/cli/commands/verify';
+import type { VerifyResult } from '../../../src/core/finetune/types';
+
+function io(): { out: string[]; err: string[]; io: { stdout(s: string): void; stderr(s: string): void } } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (s) => out.push(s), stderr: (s) => err.push(s) } };
+}
+
+const caseFile = (n: string): string => path.join(repoRoot, 'test/oracle/cases', `${n}.freeze.json`);
+const haveK2 = existsSync(path.join(repoRoot, 'test/fixtures/generated/k2_cnn_bn/saved_model'));
+
+test('verify --json: the documented fields, every variable, BN drift and gaps, exit 0 when all agree', { skip: !haveK2 && 'fixture absent' }, async () => {
+  const c = io();
+  const code = await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--json', '--steps', '2', '--engine', 'tfjs', '--backend', 'wasm'], c.io);
+  assert.equal(code, 0, c.err.join(''));
+  const r = JSON.parse(c.out.join('')) as VerifyResult;
+  assert.equal(r.engine, 'tfjs');
+  assert.equal(r.steps, 2);
+  assert.equal(r.loss.length, 2);
+  assert.ok(r.loss.every((l) => Number.isFinite(l)));
+  assert.equal(r.variables.length, 14);
+  for (const v of r.variables) {
+    assert.equal(typeof v.key, 'string');
+    assert.equal(typeof v.predicted, 'boolean');
+    assert.equal(typeof v.observed, 'boolean');
+    assert.equal(typeof v.maxAbsDelta, 'number');
+    assert.equal(typeof v.agree, 'boolean');
+  }
+  assert.deepEqual(r.batchNorms.map((b) => b.layer), ['bn1', 'bn2']);
+  for (const b of r.batchNorms) for (const k of ['movingMeanDrift', 'movingVarianceDrift', 'trainInferenceGapBefore', 'trainInferenceGapAfter'] as const) assert.equal(typeof b[k], 'number');
+  assert.equal(r.batchNorms[0]!.movingMeanDrift, 0);
+  assert.ok(r.batchNorms[1]!.movingMeanDrift > 0);
+  assert.equal(r.agreement, 1);
+  assert.ok(r.timeToFirstStepMs > 0);
+});
+
+test('verify: a disagreement is printed first and loudly', { skip: !haveK2 && 'fixture absent' }, async () => {
+  const c = io();
+  await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--json', '--steps', '1', '--backend', 'wasm'], c.io);
+  const r = JSON.parse(c.out.join('')) as VerifyResult;
+  // Flip one prediction, as a wrong analysis would produce it.
+  const variables = r.variables.map((v, i) => (i === 2 ? { ...v, predicted: !v.predicted, agree: false } : v));
+  const text = renderText({ ...r, variables, disagreements: 1, agreement: (variables.length - 1) / variables.length });
+  const first = text.split('\n')[0]!;
+  assert.match(first, /^!!! 1 PREDICTION\(S\) DISAGREE/);
+  assert.match(text, new RegExp(`!!! ${variables[2]!.key.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: predicted`));
+});
+
+test('verify: a model tfjs cannot rebuild is refused with exit 2 and the list of layers', { skip: !existsSync(path.join(repoRoot, 'test/fixtures/generated/k2_subclassed/saved_model')) && 'fixture absent' }, async () => {
+  const c = io();
+  const code = await runVerify([caseFile('k2_subclassed_train'), '--json', '--backend', 'wasm'], c.io);
+  assert.equal(code, 2);
+  const err = c.err.join('');
+  assert.match(err, /cannot train this model faithfully/);
+  assert.match(err, /unsupported: \(model\) SmallNet: model class SmallNet/);
+  assert.equal(c.out.join(''), '');
+});
+
+test('verify: a TF1 graph is refused for tfjs with a pointer to the Python engine', { skip: !existsSync(caseFile('tf1_seed_all_updates')) && 'case absent' }, async () => {
+  const c = io();
+  const code = await runVerify([caseFile('tf1_seed_all_updates'), '--backend', 'wasm'], c.io);
+  assert.equal(code, 2);
+  assert.match(c.err.join(''), /cannot be rebuilt in TensorFlow\.js/);
+});
+
+test('verify: bad flags and a missing config are bad input', async () => {
+  let c = io();
+  assert.equal(await runVerify(['some/model'], c.io), 2);
+  assert.match(c.err.join(''), /needs a freeze config/);
+  c = io();
+  assert.equal(await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--engine', 'torch'], c.io), 2);
+  assert.match(c.err.join(''), /--engine must be tfjs or python/);
+  c = io();
+  assert.equal(await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--steps', '0'], c.io), 2);
+  c = io();
+  assert.equal(await runVerify(['--config', '/nonexistent/x.freeze.json'], c.io), 2);
+  assert.match(c.err.join(''), /cannot read the config/);
+});

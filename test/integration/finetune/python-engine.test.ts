@@ -1,0 +1,135 @@
+// The Python engine (python/engine/runner.py) with a real TensorFlow: tf215 (tensorflow 2.15 + tf_keras) and
+// tf221 (2.21 + Keras 3) venvs, as created for the oracle. Skips cleanly when a venv is absent.
+// Checks: same changed/unchanged sets as the oracle's observation and as the tfjs engine, the same first loss
+// as the tfjs engine on the same synthetic numbers (the forward pass, BN modes included, is identical),
+// a clear error without TensorFlow, and cancel within a second.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot, sharedReal } from '../../helpers/paths';
+import { openModel } from '../../../src/core/open';
+import { analyze } from '../../../src/core/analysis/analyze';
+import { defaultFreezeConfig, parseFreezeConfig, resolveModelPath } from '../../../src/core/analysis/freeze-config';
+import { buildVerifyRequest } from '../../../src/core/finetune/plan';
+import { PythonEngine } from '../../../src/core/finetune/python-engine';
+import { runTfjsVerification } from '../../../src/core/finetune/tfjs/tfjs-engine';
+import type { VerifyRequest, VerifyResult } from '../../../src/core/finetune/types';
+import { isFreezeInspectorError } from '../../../src/core/io/errors';
+
+const venvs = path.join(os.homedir(), '.cache/freeze-inspector/venvs');
+const py215 = process.env.FREEZE_INSPECTOR_TF215_PYTHON ?? path.join(venvs, 'tf215/bin/python');
+const py221 = process.env.FREEZE_INSPECTOR_TF221_PYTHON ?? path.join(venvs, 'tf221/bin/python');
+const settings = { steps: 2, batchSize: 8, optimizer: 'sgd' as const, learningRate: 0.1, seed: 4321, data: { kind: 'synthetic' as const } };
+
+async function caseRequest(name: string): Promise<VerifyRequest> {
+  const file = path.join(repoRoot, 'test/oracle/cases', `${name}.freeze.json`);
+  const text = readFileSync(file, 'utf8');
+  const config = parseFreezeConfig(text, file).config!;
+  const h = await openModel(resolveModelPath(file, config));
+  try {
+    return buildVerifyRequest({ requestId: name, model: h.model, config, configPath: file, analysis: analyze(h.model, config, text), settings });
+  } finally {
+    await h.close();
+  }
+}
+
+function changedSet(r: VerifyResult): string[] {
+  return r.variables.filter((v) => v.observed).map((v) => v.key).sort();
+}
+
+function oracleChangedSet(name: string): string[] | null {
+  const p = path.join(repoRoot, 'test/oracle/observations', `${name}.json`);
+  if (!existsSync(p)) return null;
+  const obs = JSON.parse(readFileSync(p, 'utf8')) as { variables: { key: string | null; changed: boolean }[] };
+  return obs.variables.filter((v) => v.key !== null && v.changed).map((v) => v.key!).sort();
+}
+
+for (const [venv, python, name] of [
+  ['tf215', py215, 'k2_cnn_bn_freeze_bn1'],
+  ['tf215', py215, 'k2_nested_base_unfrozen_recorded_training_false'],
+  ['tf221', py221, 'k3_nested_base_unfrozen_recorded_training_false'],
+] as const) {
+  test(`python engine (${venv}) on ${name}: same sets as the oracle and the tfjs engine, same first loss`, { skip: !existsSync(python) && `${python} absent`, timeout: 300_000 }, async () => {
+    const req = await caseRequest(name);
+    const events: string[] = [];
+    const py = await new PythonEngine({ interpreter: python }).run(req, (e) => events.push(e.type));
+    assert.equal(py.engine, 'python');
+    assert.match(py.engineDetail, venv === 'tf215' ? /TensorFlow 2\.15.*tf_keras/ : /TensorFlow 2\.2\d.*keras 3/);
+    assert.ok(events.includes('step'));
+    assert.equal(py.variables.length, req.modelVariables.length, 'every model variable observed');
+    const oracle = oracleChangedSet(name);
+    if (oracle) assert.deepEqual(changedSet(py), oracle, 'python engine vs oracle observation');
+    const js = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
+    assert.deepEqual(changedSet(js), changedSet(py), 'tfjs engine vs python engine');
+    // Same synthetic numbers, same BN semantics: the first loss (before any update) matches closely.
+    assert.ok(Math.abs(js.loss[0]! - py.loss[0]!) <= 1e-4 * Math.max(1, Math.abs(py.loss[0]!)), `first loss: tfjs ${js.loss[0]} vs TF ${py.loss[0]}`);
+    for (const b of py.batchNorms) {
+      const mine = js.batchNorms.find((x) => x.layer === b.layer)!;
+      assert.equal(mine.normalizedWith, b.normalizedWith, b.layer);
+      assert.ok(Math.abs(mine.trainInferenceGapBefore - b.trainInferenceGapBefore) <= 1e-3 * Math.max(1, b.trainInferenceGapBefore), `${b.layer} gap ${mine.trainInferenceGapBefore} vs ${b.trainInferenceGapBefore}`);
+    }
+  });
+}
+
+function hasTensorflow(python: string): boolean {
+  try {
+    execFileSync(python, ['-c', 'import tensorflow'], { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('python engine: an interpreter without TensorFlow gives a clear no-tensorflow error', { timeout: 120_000 }, async (t) => {
+  const plain = 'python3';
+  if (hasTensorflow(plain)) {
+    t.skip('python3 on PATH has TensorFlow');
+    return;
+  }
+  const k2 = path.join(repoRoot, 'test/fixtures/generated/k2_cnn_bn/saved_model');
+  if (!existsSync(k2)) {
+    t.skip('fixture absent');
+    return;
+  }
+  const h = await openModel(k2);
+  const config = defaultFreezeConfig(k2);
+  const req = buildVerifyRequest({ requestId: 'nt', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings });
+  await h.close();
+  await assert.rejects(new PythonEngine({ interpreter: plain }).run(req, () => {}), (e: unknown) => {
+    assert.ok(isFreezeInspectorError(e));
+    assert.equal(e.reason, 'no-tensorflow');
+    assert.match(e.message, /TensorFlow cannot be imported/);
+    return true;
+  });
+});
+
+test('python engine: a missing interpreter is reported, not hung on', async () => {
+  const k2 = path.join(repoRoot, 'test/fixtures/generated/k2_cnn_bn/saved_model');
+  const h = await openModel(k2);
+  const config = defaultFreezeConfig(k2);
+  const req = buildVerifyRequest({ requestId: 'np', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings });
+  await h.close();
+  await assert.rejects(new PythonEngine({ interpreter: '/nonexistent/python3' }).run(req, () => {}), (e: unknown) => isFreezeInspectorError(e) && e.reason === 'no-python');
+});
+
+const vww = sharedReal('h5_tiny_vww_mobilenet_bn/vww_96.h5');
+
+test('python engine: cancel stops TensorFlow within 1 s', { skip: (!existsSync(py215) || !existsSync(vww)) && 'venv or shared fixture absent', timeout: 300_000 }, async () => {
+  const h = await openModel(vww);
+  const config = defaultFreezeConfig(vww);
+  const req = buildVerifyRequest({ requestId: 'cancel', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { ...settings, steps: 10_000, batchSize: 32 } });
+  await h.close();
+  const ac = new AbortController();
+  let onStep: () => void = () => {};
+  const stepped = new Promise<void>((r) => (onStep = r));
+  const run = new PythonEngine({ interpreter: py215 }).run(req, (e) => e.type === 'step' && onStep(), ac.signal);
+  run.catch(() => {});
+  await stepped;
+  const t0 = performance.now();
+  ac.abort();
+  await assert.rejects(run, (e: unknown) => isFreezeInspectorError(e) && e.reason === 'cancelled');
+  assert.ok(performance.now() - t0 < 1000, `cancel took ${(performance.now() - t0).toFixed(0)} ms`);
+});
