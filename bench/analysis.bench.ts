@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const nodes = model.tf1Graph?.nodes.length ?? 0;
     if (model.tf1Graph) {
       const g = model.tf1Graph;
-      indexMs = time(() => new GraphIndex(g), runs);
+      indexMs = time(() => new GraphIndex(g), runs); // analyze() itself caches it per graph (graphIndexFor)
       const index = new GraphIndex(g);
       // What the editor pays per config edit: reachability on the prebuilt index.
       reachMs = time(() => analyzeTf1Updates(model, { ...config, training: true }, index), runs);

@@ -49,7 +49,7 @@ export function fixtureTargets(): ReaderTarget[] {
   const gen = (p: string) => path.join(generatedFixtures, p);
   if (existsSync(gen('k2_nested_frozen_base/saved_model'))) out.push(savedModelTarget('generated/k2_nested_frozen_base', gen('k2_nested_frozen_base/saved_model')));
   if (existsSync(gen('tf1_seed/saved_model'))) out.push(savedModelTarget('generated/tf1_seed', gen('tf1_seed/saved_model')));
-  if (existsSync(gen('k3_cnn_bn/k3_cnn_bn.keras'))) out.push(fileTarget('generated/k3_cnn_bn.keras', gen('k3_cnn_bn/model.keras')));
+  if (existsSync(gen('k3_cnn_bn/k3_cnn_bn.keras'))) out.push(fileTarget('generated/k3_cnn_bn.keras', gen('k3_cnn_bn/k3_cnn_bn.keras')));
   const large = path.join(repoRoot, '.bench');
   for (const name of ['mobilenet', 'resnet152', 'efficientnetb7', 'resnet50_frozen_graph', 'tf1_large_graph']) {
     if (existsSync(path.join(large, name, 'saved_model.pb'))) out.push(savedModelTarget(`large/${name}`, path.join(large, name)));

@@ -202,6 +202,16 @@ def map_variables(model, request_vars):
 
 # ---------------------------------------------------------------- the run
 
+def rounding_note(predicted_changes, max_abs_delta, relative_delta, role):
+    """Same wording as roundingNote() in src/core/finetune/tfjs/tfjs-engine.ts."""
+    if predicted_changes and max_abs_delta == 0 and role == "bias":
+        return ("unchanged although trained: a bias followed by a BatchNorm that normalizes with batch statistics has a zero "
+                "gradient (the batch mean cancels it); real TensorFlow often shows a round-off change instead")
+    if not predicted_changes and max_abs_delta > 0 and relative_delta < 1e-6:
+        return "changed by %.1e only: float round-off" % max_abs_delta
+    return None
+
+
 def make_optimizer(keras, settings):
     lr = settings["learningRate"]
     kind = settings["optimizer"]
@@ -226,8 +236,8 @@ def as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def bn_gap(tf, layer, x):
-    """mean |BN(x, batch stats) - BN(x, moving stats)| for one layer input, nothing written."""
+def bn_outputs(tf, layer, x):
+    """(BN(x) with batch statistics, BN(x) with the moving statistics), computed by formula, nothing written."""
     axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
     rank = len(x.shape)
     axis = axis % rank
@@ -245,10 +255,20 @@ def bn_gap(tf, layer, x):
             shift = shift + layer.beta
         return x * tf.reshape(scale, shape) + tf.reshape(shift, shape)
 
-    return float(tf.reduce_mean(tf.abs(norm(mean, var) - norm(layer.moving_mean, layer.moving_variance))))
+    return norm(mean, var), norm(layer.moving_mean, layer.moving_variance)
 
 
-def probe(tf, model, bns, x, training):
+def bn_observe(tf, layer, x, y):
+    """The layer's train/inference gap on its input x, and which statistics its actual output y was normalized
+    with (observed, as the oracle classifies it: whichever formula reproduces y)."""
+    yb, ym = bn_outputs(tf, layer, x)
+    gap = float(tf.reduce_mean(tf.abs(yb - ym)))
+    err_b = float(tf.reduce_max(tf.abs(yb - y)))
+    err_m = float(tf.reduce_max(tf.abs(ym - y)))
+    return gap, ("batch" if err_b <= err_m else "moving")
+
+
+def probe(tf, model, bns, x, call_kwargs):
     """Model- and layer-level train/inference gaps on one batch; moving statistics restored afterwards."""
     saved = [(v, v.numpy()) for _, layer in bns for v in (layer.moving_mean, layer.moving_variance)]
     captured = {}
@@ -258,24 +278,26 @@ def probe(tf, model, bns, x, training):
         originals[path] = original
 
         def patched(inputs, *args, __path=path, __orig=original, **kwargs):
-            captured[__path] = inputs
-            return __orig(inputs, *args, **kwargs)
+            out = __orig(inputs, *args, **kwargs)
+            captured[__path] = (inputs, out)
+            return out
 
         layer.call = patched
     try:
-        tr = as_list(model(x, training=training))
+        tr = as_list(model(x, **call_kwargs))
     finally:
         for path, layer in bns:
             try:
                 del layer.call
             except AttributeError:
                 layer.call = originals[path]
-    inf = as_list(model(x, training=False))
     for v, value in saved:
         v.assign(value)
+    inf = as_list(model(x, training=False))
     model_gap = sum(float(tf.reduce_mean(tf.abs(a - b))) for a, b in zip(tr, inf)) / len(tr)
-    layer_gaps = {path: bn_gap(tf, layer, captured[path]) for path, layer in bns if path in captured}
-    return model_gap, layer_gaps
+    # Moving statistics as they were during the call (restored above), so the classification is exact.
+    layer_obs = {path: bn_observe(tf, layer, *captured[path]) for path, layer in bns if path in captured}
+    return model_gap, layer_obs
 
 
 def run(request):
@@ -334,7 +356,7 @@ def run(request):
     x = xs[0] if len(xs) == 1 else xs
 
     before = {id(w): w.numpy().copy() for w, _ in pairs}
-    gap_before, layer_gaps_before = probe(tf, model, bns, x, bool(training))
+    gap_before, layer_obs_before = probe(tf, model, bns, x, call_kwargs)
     optimizer = make_optimizer(keras, settings)
     trainable = model.trainable_variables
 
@@ -367,7 +389,7 @@ def run(request):
         progress("training", f"step {step + 1}/{settings['steps']}", step=step + 1, totalSteps=settings["steps"])
 
     progress("measuring", "comparing variables")
-    gap_after, layer_gaps_after = probe(tf, model, bns, x, bool(training))
+    gap_after, layer_obs_after = probe(tf, model, bns, x, call_kwargs)
     predictions = {p["key"]: p for p in request["predictions"]}
     variables = []
     drift = {}
@@ -377,25 +399,29 @@ def run(request):
         d = float(np.max(np.abs(a - b))) if a.size else 0.0
         observed = d > 0.0
         p = predictions.get(v["key"])
+        rel = d / max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-12)
+        note = rounding_note(p["changes"], d, rel, v["role"]) if p and p["changes"] != observed else None
         variables.append({
             "key": v["key"], "name": v["name"], "layer": v["layer"], "role": v["role"],
             "predicted": p["changes"] if p else None, "predictedReason": p["reason"] if p else None,
             "observed": observed, "maxAbsDelta": d,
-            "relativeDelta": d / max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-12),
+            "relativeDelta": rel,
             "agree": (p["changes"] == observed) if p else False,
+            **({"note": note} if note else {}),
         })
         drift[(v["layer"], attribute_of(v["name"]))] = d
     batch_norms = []
     for path, layer in bns:
-        trains_stats = bool(training) and layer.trainable
+        gap_b, mode = layer_obs_before.get(path, (0.0, None))
+        gap_a = layer_obs_after.get(path, (0.0, None))[0]
         batch_norms.append({
             "layer": path,
-            "normalizedWith": "batch" if trains_stats else "moving",
+            "normalizedWith": mode or "moving",
             "updatedMovingStats": bool(drift.get((path, "moving_mean"), 0.0) > 0 or drift.get((path, "moving_variance"), 0.0) > 0),
             "movingMeanDrift": drift.get((path, "moving_mean"), 0.0),
             "movingVarianceDrift": drift.get((path, "moving_variance"), 0.0),
-            "trainInferenceGapBefore": layer_gaps_before.get(path, 0.0),
-            "trainInferenceGapAfter": layer_gaps_after.get(path, 0.0),
+            "trainInferenceGapBefore": gap_b,
+            "trainInferenceGapAfter": gap_a,
         })
     predicted = [r for r in variables if r["predicted"] is not None]
     agreeing = sum(1 for r in predicted if r["agree"])

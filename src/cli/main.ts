@@ -25,6 +25,10 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect')).runInspect,
+  analyze: async () => (await import('./commands/analyze')).runAnalyze,
+  'check-script': async () => (await import('./commands/check-script')).runCheckScript,
+  verify: async () => (await import('./commands/verify')).runVerify,
+  demo: async () => (await import('./commands/demo')).runDemo,
 };
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {

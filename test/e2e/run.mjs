@@ -346,6 +346,62 @@ function scenarios(ws) {
         return `fc: "${before}" -> "${frozen}" ("^fc$" added to transfer.freeze.json) -> unfrozen again`;
       },
     },
+    {
+      name: 'inspector fix button edits the config',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await quickOpen(page, ws.seedModelPb);
+        const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        await inner.locator('[data-tab=findings]').click();
+        const card = inner.locator('#findings .finding', { hasText: 'B/batch_normalization' }).first();
+        await card.waitFor({ timeout: 15000 });
+        const fix = card.locator('.fix-button').first();
+        const title = (await fix.innerText()).trim();
+        if (!/recommended/.test(title)) throw new Error(`first fix button "${title}" is not the preferred one`);
+        await shot('findings-tab');
+        await fix.click();
+        const cfgFile = path.join(ws.dir, ws.seedConfig);
+        await until(() => /"B"\s*:\s*false/.test(readFileSync(cfgFile, 'utf8')), 15000, () => `seed.freeze.json after the fix button: ${readFileSync(cfgFile, 'utf8')}`);
+        await inner.locator('#findings .finding', { hasText: 'B/batch_normalization' }).first().waitFor({ state: 'detached', timeout: 15000 });
+        const left = await inner.locator('#findings .finding').count();
+        await shot('findings-fixed');
+        return `clicked "${title}": trainingOverrides gained "B": false on disk, the B finding left the tab (${left} left)`;
+      },
+    },
+    {
+      name: 'Verify by fine-tuning shows the result',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await runCommand(page, 'Freeze Inspector: Open Model...', { pick: 'keras-transfer/model/saved_model' });
+        const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        await inner.locator('h1', { hasText: 'keras-transfer/model/saved_model' }).waitFor({ timeout: 30000 });
+        await inner.locator('#verify-button').click({ timeout: 30000 });
+        const status = inner.locator('#verify-status', { hasText: 'agree with the prediction' });
+        await status.waitFor({ timeout: 120000 });
+        const text = (await status.innerText()).trim();
+        if (!/, 0 disagree/.test(text)) throw new Error(`verification: ${text}`);
+        await inner.locator('.plot svg polyline').first().waitFor({ timeout: 5000 });
+        await shot('verification');
+        return text;
+      },
+    },
+    {
+      name: 'welcome content when the workspace has no model',
+      async run(page, shot) {
+        const empty = path.join(ws.dir, '..', 'empty-workspace');
+        mkdirSync(empty, { recursive: true });
+        writeFileSync(path.join(empty, 'train.py'), 'print("no model here")\n');
+        await page.goto(`${ws.base}/?folder=${encodeURIComponent(empty)}`);
+        await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+        await page.locator('.activitybar [aria-label*="Freeze Inspector"]').first().click({ timeout: 60000 });
+        const welcome = page.locator('.welcome-view-content', { hasText: 'No TensorFlow or Keras model found' }).first();
+        await welcome.waitFor({ timeout: 30000 });
+        const button = welcome.locator('a.monaco-button, .monaco-button', { hasText: 'Open Model...' }).first();
+        await button.waitFor({ timeout: 5000 });
+        await shot('welcome');
+        return (await welcome.innerText()).replace(/\s+/g, ' ');
+      },
+    },
   ].filter((s) => !only || only.some((o) => s.name.includes(o)));
 }
 
@@ -359,6 +415,7 @@ function activationFromLog(userData) {
 }
 
 let userDataDir = '';
+
 async function main() {
   if (!existsSync(CODE_SERVER) || !existsSync(`${N24}/bin/node`)) throw new Error(`e2e tools missing in ${E2E_HOME}: run test/e2e/setup.sh`);
   rmSync(ARTIFACTS, { recursive: true, force: true });
@@ -400,7 +457,8 @@ async function main() {
   const shotter = (prefix) => async (name) => page.screenshot({ path: path.join(ARTIFACTS, `${String(++shotN).padStart(2, '0')}-${prefix}-${name}.png`) });
   try {
     const tLoad = Date.now();
-    await page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(wsDir)}`);
+    ws.base = `http://127.0.0.1:${server.port}`;
+    await page.goto(`${ws.base}/?folder=${encodeURIComponent(wsDir)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
     await page.locator('.activitybar [aria-label*="Freeze Inspector"]').first().waitFor({ timeout: 60000 });
     log(`workbench ready in ${Date.now() - tLoad} ms`);

@@ -136,7 +136,7 @@ export function renderText(r: VerifyResult): string {
   const bad = r.variables.filter((v) => v.predicted !== null && !v.agree);
   if (bad.length > 0) {
     lines.push(`!!! ${bad.length} PREDICTION(S) DISAGREE WITH WHAT ${r.engine === 'python' ? 'TENSORFLOW' : 'THE ENGINE'} DID !!!`);
-    for (const v of bad) lines.push(`!!! ${v.key}: predicted ${yesNo(v.predicted)} (${v.predictedReason}), observed ${v.observed ? 'changed' : 'unchanged'} (max |delta| ${v.maxAbsDelta.toExponential(2)})`);
+    for (const v of bad) lines.push(`!!! ${v.key}: predicted ${yesNo(v.predicted)} (${v.predictedReason}), observed ${v.observed ? 'changed' : 'unchanged'} (max |delta| ${v.maxAbsDelta.toExponential(2)})${v.note ? ` - note: ${v.note}` : ''}`);
     lines.push('');
   }
   lines.push(`engine: ${r.engineDetail}`);

@@ -21,7 +21,7 @@ import type {
 
 export const RUNTIME_SETTINGS: readonly RuntimeSetting[] = ['auto', 'tf1-graph', 'tf2-keras', 'keras3'];
 export const PATTERN_SYNTAXES: readonly PatternSyntax[] = ['regex', 'prefix', 'glob'];
-export const BASE_TRAINABLE: readonly BaseTrainable[] = ['saved', 'all'];
+export const BASE_TRAINABLE: readonly BaseTrainable[] = ['saved', 'all', 'model'];
 export const VERIFY_OPTIMIZERS: readonly VerifyOptimizer[] = ['sgd', 'momentum', 'adam'];
 export const VERIFY_DATA_KINDS: readonly VerifyData['kind'][] = ['synthetic', 'images', 'npy', 'csv'];
 
@@ -322,9 +322,13 @@ export function parseFreezeConfig(text: string, fileName: string): ParsedFreezeC
   }
 
   let training = base.training;
+  let trainingNotPassed = false;
   const trainingNode = get('training');
   if (trainingNode) {
-    if (trainingNode.type !== 'boolean') wrongType(out, trainingNode, ['training'], 'true or false');
+    if (trainingNode.type === 'null') {
+      training = false;
+      trainingNotPassed = true;
+    } else if (trainingNode.type !== 'boolean') wrongType(out, trainingNode, ['training'], 'true, false or null (not passed)');
     else training = trainingNode.value as boolean;
   }
 
@@ -372,7 +376,7 @@ export function parseFreezeConfig(text: string, fileName: string): ParsedFreezeC
   }
 
   return {
-    config: { model, runtime, patternSyntax, freeze, train, training, trainingOverrides, updateOps, useSavedTrainOp, baseTrainable, verify, scripts },
+    config: { model, runtime, patternSyntax, freeze, train, training, ...(trainingNotPassed ? { trainingNotPassed } : {}), trainingOverrides, updateOps, useSavedTrainOp, baseTrainable, verify, scripts },
     diagnostics: out.diagnostics,
   };
 }

@@ -8,59 +8,69 @@
 import type { GraphNode, Tf1Graph } from '../model/ir';
 import { LIMITS } from '../io/errors';
 
-interface Edge {
-  readonly src: number;
-  readonly output: number;
-  readonly control: boolean;
-}
-
 /** The graph with names resolved to indices and consumer lists, built once and reused for every query. */
 export class GraphIndex {
   readonly nodes: readonly GraphNode[];
   readonly indexOf: ReadonlyMap<string, number>;
-  /** inputs[i]: resolved input edges of node i (unknown names dropped). */
-  readonly inputs: readonly (readonly Edge[])[];
+  /** Input edges in CSR form: node i's inputs are [inputStart[i], inputStart[i+1]) (unknown names dropped). */
+  private readonly inputStart: Int32Array;
+  private readonly inputSrc: Int32Array;
+  /** Output index of the producer, -1 for a control edge. */
+  private readonly inputOutput: Int32Array;
   /** Consumers in CSR form: for node s, consumers are consumerNode[consumerStart[s] .. consumerStart[s+1]). */
   private readonly consumerStart: Int32Array;
   private readonly consumerNode: Int32Array;
   private readonly consumerOutput: Int32Array;
-  private readonly consumerControl: Uint8Array;
 
   constructor(graph: Tf1Graph) {
-    this.nodes = graph.nodes;
+    const nodes = graph.nodes;
+    const n = nodes.length;
+    this.nodes = nodes;
     const indexOf = new Map<string, number>();
-    graph.nodes.forEach((n, i) => indexOf.set(n.name, i));
+    for (let i = 0; i < n; i++) indexOf.set(nodes[i]!.name, i);
     this.indexOf = indexOf;
-    const inputs: Edge[][] = [];
-    const counts = new Int32Array(graph.nodes.length + 1);
-    let edgeCount = 0;
-    for (const n of graph.nodes) {
-      const list: Edge[] = [];
-      for (const raw of n.inputs) {
-        const e = parseInput(raw, indexOf);
-        if (e) {
-          list.push(e);
-          counts[e.src]!++;
-          edgeCount++;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += nodes[i]!.inputs.length;
+    const src = new Int32Array(total);
+    const out = new Int32Array(total);
+    const start = new Int32Array(n + 1);
+    const counts = new Int32Array(n);
+    let e = 0;
+    for (let i = 0; i < n; i++) {
+      start[i] = e;
+      for (const raw of nodes[i]!.inputs) {
+        const control = raw.charCodeAt(0) === 94; // '^'
+        let name = control ? raw.slice(1) : raw;
+        let output = control ? -1 : 0;
+        const colon = name.lastIndexOf(':');
+        if (colon > 0 && isDigits(name, colon + 1)) {
+          if (!control) output = Number(name.slice(colon + 1));
+          name = name.slice(0, colon);
         }
+        const s = indexOf.get(name);
+        if (s === undefined) continue;
+        src[e] = s;
+        out[e] = output;
+        counts[s]!++;
+        e++;
       }
-      inputs.push(list);
     }
-    this.inputs = inputs;
-    this.consumerStart = new Int32Array(graph.nodes.length + 1);
-    for (let i = 0; i < graph.nodes.length; i++) this.consumerStart[i + 1] = this.consumerStart[i]! + counts[i]!;
-    const fill = this.consumerStart.slice(0, graph.nodes.length);
-    this.consumerNode = new Int32Array(edgeCount);
-    this.consumerOutput = new Int32Array(edgeCount);
-    this.consumerControl = new Uint8Array(edgeCount);
-    inputs.forEach((list, dst) => {
-      for (const e of list) {
-        const at = fill[e.src]!++;
+    start[n] = e;
+    this.inputStart = start;
+    this.inputSrc = src.subarray(0, e);
+    this.inputOutput = out.subarray(0, e);
+    this.consumerStart = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) this.consumerStart[i + 1] = this.consumerStart[i]! + counts[i]!;
+    const fill = this.consumerStart.slice(0, n);
+    this.consumerNode = new Int32Array(e);
+    this.consumerOutput = new Int32Array(e);
+    for (let dst = 0; dst < n; dst++) {
+      for (let k = start[dst]!; k < start[dst + 1]!; k++) {
+        const at = fill[this.inputSrc[k]!]!++;
         this.consumerNode[at] = dst;
-        this.consumerOutput[at] = e.output;
-        this.consumerControl[at] = e.control ? 1 : 0;
+        this.consumerOutput[at] = this.inputOutput[k]!;
       }
-    });
+    }
   }
 
   /** The node index of a node or tensor name ('x', 'x:1', '^x'), or -1. */
@@ -68,30 +78,58 @@ export class GraphIndex {
     return this.indexOf.get(nodeName(name)) ?? -1;
   }
 
-  forEachConsumer(src: number, fn: (dst: number, output: number, control: boolean) => void): void {
-    for (let k = this.consumerStart[src]!; k < this.consumerStart[src + 1]!; k++) fn(this.consumerNode[k]!, this.consumerOutput[k]!, this.consumerControl[k] === 1);
+  /** Calls fn for each resolved input of node i: producer index, output index (-1 for a control edge). */
+  forEachInput(i: number, fn: (src: number, output: number) => void): void {
+    for (let k = this.inputStart[i]!; k < this.inputStart[i + 1]!; k++) fn(this.inputSrc[k]!, this.inputOutput[k]!);
   }
+
+  /** The k-th data (non-control) input of node i: [producer, output], or null. */
+  dataInput(i: number, k: number): readonly [number, number] | null {
+    let seen = 0;
+    for (let j = this.inputStart[i]!; j < this.inputStart[i + 1]!; j++) {
+      if (this.inputOutput[j]! < 0) continue;
+      if (seen++ === k) return [this.inputSrc[j]!, this.inputOutput[j]!];
+    }
+    return null;
+  }
+
+  dataInputCount(i: number): number {
+    let c = 0;
+    for (let j = this.inputStart[i]!; j < this.inputStart[i + 1]!; j++) if (this.inputOutput[j]! >= 0) c++;
+    return c;
+  }
+
+  forEachConsumer(src: number, fn: (dst: number, output: number, control: boolean) => void): void {
+    for (let k = this.consumerStart[src]!; k < this.consumerStart[src + 1]!; k++) {
+      const o = this.consumerOutput[k]!;
+      fn(this.consumerNode[k]!, o, o < 0);
+    }
+  }
+}
+
+function isDigits(s: string, from: number): boolean {
+  if (from >= s.length) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+const indexCache = new WeakMap<Tf1Graph, GraphIndex>();
+
+/** The index of a graph, built on first use and kept as long as the graph object lives (re-analyses reuse it). */
+export function graphIndexFor(graph: Tf1Graph): GraphIndex {
+  let index = indexCache.get(graph);
+  if (!index) indexCache.set(graph, (index = new GraphIndex(graph)));
+  return index;
 }
 
 export function nodeName(input: string): string {
   let s = input.startsWith('^') ? input.slice(1) : input;
   const colon = s.lastIndexOf(':');
-  if (colon > 0 && /^\d+$/.test(s.slice(colon + 1))) s = s.slice(0, colon);
+  if (colon > 0 && isDigits(s, colon + 1)) s = s.slice(0, colon);
   return s;
-}
-
-function parseInput(raw: string, indexOf: ReadonlyMap<string, number>): Edge | null {
-  const control = raw.startsWith('^');
-  const s = control ? raw.slice(1) : raw;
-  let name = s;
-  let output = 0;
-  const colon = s.lastIndexOf(':');
-  if (colon > 0 && /^\d+$/.test(s.slice(colon + 1))) {
-    name = s.slice(0, colon);
-    output = Number(s.slice(colon + 1));
-  }
-  const src = indexOf.get(name);
-  return src === undefined ? null : { src, output: control ? -1 : output, control };
 }
 
 /** Value of a boolean tensor when the config fixes it: the training flag, or a constant. null = decided at run time. */
@@ -126,15 +164,14 @@ export function reachableOps(index: GraphIndex, seeds: readonly number[], option
     }
   }
   let reachedCount = stack.length;
-  while (stack.length) {
-    const i = stack.pop()!;
-    for (const e of index.inputs[i]!) {
-      if (reached[e.src] || options.blocked?.has(e.src)) continue;
-      reached[e.src] = 1;
-      reachedCount++;
-      stack.push(e.src);
-    }
-  }
+  const blocked = options.blocked;
+  const visit = (src: number) => {
+    if (reached[src] || blocked?.has(src)) return;
+    reached[src] = 1;
+    reachedCount++;
+    stack.push(src);
+  };
+  while (stack.length) index.forEachInput(stack.pop()!, visit);
 
   // Forward deadness among reached nodes.
   const evaluator = new BoolEvaluator(index, options.trainingFlag ?? (() => null));
@@ -146,10 +183,10 @@ export function reachableOps(index: GraphIndex, seeds: readonly number[], option
   for (let i = 0; i < n; i++) {
     if (!reached[i]) continue;
     const node = index.nodes[i]!;
-    if (isMerge(node.op)) liveMergeInputs[i] = index.inputs[i]!.filter((e) => !e.control).length;
+    if (isMerge(node.op)) liveMergeInputs[i] = index.dataInputCount(i);
     if (isSwitch(node.op)) {
-      const predEdge = index.inputs[i]!.filter((e) => !e.control)[1];
-      const v = predEdge ? evaluator.value(predEdge.src, predEdge.output) : null;
+      const predEdge = index.dataInput(i, 1);
+      const v = predEdge ? evaluator.value(predEdge[0], predEdge[1]) : null;
       if (v !== null) {
         resolvedSwitches++;
         // Output 0 carries the false branch, output 1 the true branch.
@@ -208,8 +245,8 @@ class BoolEvaluator {
   }
 
   private input(src: number, k: number, depth: number): boolean | null {
-    const e = this.index.inputs[src]!.filter((x) => !x.control)[k];
-    return e ? this.value(e.src, e.output, depth + 1) : null;
+    const e = this.index.dataInput(src, k);
+    return e ? this.value(e[0], e[1], depth + 1) : null;
   }
 
   private compute(src: number, output: number, depth: number): boolean | null {
@@ -261,10 +298,10 @@ const WRITER_OPS = /^(Assign|AssignAdd|AssignSub|AssignVariableOp|AssignAddVaria
 export function writtenVariable(index: GraphIndex, writer: number): string | null {
   const node = index.nodes[writer]!;
   if (!WRITER_OPS.test(node.op)) return null;
-  let e = index.inputs[writer]!.find((x) => !x.control);
+  let e = index.dataInput(writer, 0);
   for (let hops = 0; e && hops < 16; hops++) {
-    const src = index.nodes[e.src]!;
-    if (src.op === 'Identity' || src.op === 'RefIdentity') e = index.inputs[e.src]!.find((x) => !x.control);
+    const src = index.nodes[e[0]]!;
+    if (src.op === 'Identity' || src.op === 'RefIdentity') e = index.dataInput(e[0], 0);
     else return src.name;
   }
   return null;

@@ -2,7 +2,7 @@
 // updates and gamma/beta; every variable then gets `changes` + a reason + a sentence saying why.
 import type { BatchNorm, Model, Variable } from '../model/ir';
 import { indexModel, type ModelIndex } from './model-index';
-import { selectTrained, selectBySavedTrainOp, type LayerFreeze, type PatternRef, type TrainSelection, type VariableTrainStatus } from './selection';
+import { selectTrained, selectBySavedTrainOp, unfreezesSaved, type LayerFreeze, type PatternRef, type TrainSelection, type VariableTrainStatus } from './selection';
 import { applyRules, describeTraining, patternClause, type BnFacts, type BnOutcome, type BnRule } from './runtimes/rules';
 import { TF1_RULES, analyzeTf1Updates, tf1Training, type Tf1UpdateAnalysis } from './runtimes/tf1-graph';
 import { TF2_KERAS_RULES } from './runtimes/tf2-keras';
@@ -77,7 +77,7 @@ export function predict(model: Model, config: FreezeConfig, options: { graphInde
       };
     } else {
       keras = kerasTraining(index, bn.layer, config);
-      const layerTrainable = selection.layerTrainable.get(bn.layer) ?? (config.baseTrainable === 'all' || bn.trainable);
+      const layerTrainable = selection.layerTrainable.get(bn.layer) ?? (unfreezesSaved(index, config, runtime) || bn.trainable);
       facts = {
         bn,
         runtime,

@@ -94,7 +94,16 @@ export function selectTrained(index: ModelIndex, config: FreezeConfig, runtime: 
     const test = c.compiled.test;
     c.compiled = { ...c.compiled, test: (t: string) => set.has(t) || (!index.layerByPath.has(t) && test(t)) };
   }
-  return selectKeras(index, freeze, train, patterns, config.baseTrainable === 'all');
+  return selectKeras(index, freeze, train, patterns, unfreezesSaved(index, config, runtime));
+}
+
+/** Does `baseTrainable` override the saved flags? 'model' recurses in tf_keras; Keras 3 skips it when the outer model already is trainable. */
+export function unfreezesSaved(index: ModelIndex, config: FreezeConfig, runtime: Runtime): boolean {
+  if (config.baseTrainable === 'all') return true;
+  if (config.baseTrainable === 'saved') return false;
+  if (runtime !== 'keras3') return true;
+  const root = index.model.layers.find((l) => l.parent === null);
+  return root !== undefined && !root.configTrainable;
 }
 
 /** TF1 with the saved train op: the optimizer trains exactly the variables its Apply ops write. */

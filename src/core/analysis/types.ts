@@ -17,7 +17,12 @@ export type PatternSyntax = 'regex' | 'prefix' | 'glob';
 /** TF1: which UPDATE_OPS the train op depends on. Scopes filter like tf.get_collection(UPDATE_OPS, scope): re.match. */
 export type UpdateOpsSetting = 'all' | 'none' | { readonly scopes: readonly string[] };
 
-export type BaseTrainable = 'saved' | 'all';
+/**
+ * Keras: where trainable flags start before `freeze`/`train` apply. 'saved': the model's saved flags;
+ * 'all': every layer set trainable=True; 'model': only `model.trainable = True` on the outer model (tf_keras
+ * recurses into every layer; Keras 3 does nothing when the outer model already is trainable).
+ */
+export type BaseTrainable = 'saved' | 'all' | 'model';
 
 export type VerifyOptimizer = 'sgd' | 'momentum' | 'adam';
 
@@ -48,6 +53,8 @@ export interface FreezeConfig {
   readonly train: readonly string[] | null;
   /** The training flag the model is called with (`is_training`, `training=`). Default true. */
   readonly training: boolean;
+  /** `"training": null` in the file: the model is called without a training argument (Keras: inference mode; TF1: False is fed). */
+  readonly trainingNotPassed?: boolean;
   /** Per-layer (Keras layer path) or per-scope (TF1) training flag, e.g. a base called with training=False. */
   readonly trainingOverrides: Readonly<Record<string, boolean>>;
   /** TF1: UPDATE_OPS the train op depends on. Default 'all' (minimize under `control_dependencies(UPDATE_OPS)`). */
@@ -57,10 +64,7 @@ export interface FreezeConfig {
    * reachability on the real graph) instead of one built from freeze/train/updateOps. Default false.
    */
   readonly useSavedTrainOp: boolean;
-  /**
-   * Keras: where trainable flags start before `freeze`/`train` apply: 'saved' keeps the model's saved flags
-   * (a layer saved frozen stays frozen); 'all' first sets model.trainable = True (fine-tuning a loaded model).
-   */
+  /** Keras: where trainable flags start before `freeze`/`train` apply. Default 'saved'. */
   readonly baseTrainable: BaseTrainable;
   /** Short fine-tune settings (null when absent; defaults are applied by the verifier via defaultVerifySettings). */
   readonly verify: VerifySettings | null;

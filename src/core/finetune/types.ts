@@ -93,6 +93,8 @@ export interface VariableObservation {
   readonly relativeDelta: number;
   /** predicted === observed (a null prediction never agrees). */
   readonly agree: boolean;
+  /** Why a disagreement may be float rounding rather than semantics (e.g. a bias followed by a batch-mode BatchNorm has zero gradient). */
+  readonly note?: string;
 }
 
 export interface BatchNormObservation {

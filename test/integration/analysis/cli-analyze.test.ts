@@ -90,3 +90,18 @@ test('bad input exits 2: missing model, bad flag values, invalid config', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the Keras fine-tuning samples: Keras 3 overrides training=False (warning), tf_keras keeps it (info)', { skip }, async () => {
+  const k3 = await run(path.join(repoRoot, 'samples/keras-transfer/finetune-keras3.freeze.json'), '--json');
+  assert.equal(k3.code, 0, k3.err);
+  const j3 = JSON.parse(k3.out);
+  assert.equal(j3.runtime, 'keras3');
+  assert.deepEqual(j3.findings.map((f: { code: string }) => f.code), ['keras3-training-false-overridden']);
+  assert.ok(j3.batchNorms.every((b: { normalizesWith: string; movingStatsUpdate: boolean }) => b.normalizesWith === 'batch' && b.movingStatsUpdate));
+  const k2 = await run(path.join(repoRoot, 'samples/keras-transfer/finetune.freeze.json'), '--json');
+  const j2 = JSON.parse(k2.out);
+  assert.equal(j2.runtime, 'tf2-keras');
+  assert.deepEqual(j2.findings.map((f: { code: string }) => f.code), ['trainable-bn-in-inference-call']);
+  const base = j2.batchNorms.filter((b: { layer: string }) => b.layer.startsWith('base/'));
+  assert.ok(base.every((b: { normalizesWith: string; movingStatsUpdate: boolean; gammaBetaTrained: boolean }) => b.normalizesWith === 'moving' && !b.movingStatsUpdate && b.gammaBetaTrained));
+});

@@ -44,7 +44,9 @@ test('F2 measured: stock tfjs keeps updating a frozen BN; ours leaves it alone (
   const stock = await rebuild(cfg);
   stock.getLayer('bn1').trainable = false;
   const before = bnLayer(stock, 'bn1').movingMean.read().dataSync().slice();
-  tf.tidy(() => stock.apply(batch(stock), { training: true }));
+  tf.tidy(() => {
+    stock.apply(batch(stock), { training: true });
+  });
   const after = bnLayer(stock, 'bn1').movingMean.read().dataSync();
   assert.ok(after.some((v, i) => v !== before[i]), 'tfjs-layers 4.22 updates a frozen BN (if this fails, tfjs fixed F2)');
 
@@ -58,7 +60,9 @@ test('F2 measured: stock tfjs keeps updating a frozen BN; ours leaves it alone (
   ctl.mode = 'train';
   const mm1 = bnLayer(ours, 'bn1').movingMean.read().dataSync().slice();
   const mm2 = bnLayer(ours, 'bn2').movingMean.read().dataSync().slice();
-  tf.tidy(() => ours.apply(batch(ours), { training: true }));
+  tf.tidy(() => {
+    ours.apply(batch(ours), { training: true });
+  });
   assert.deepEqual(Array.from(bnLayer(ours, 'bn1').movingMean.read().dataSync()), Array.from(mm1));
   assert.ok(bnLayer(ours, 'bn2').movingMean.read().dataSync().some((v, i) => v !== mm2[i]));
 });
@@ -69,7 +73,9 @@ test('F4 measured: stock tfjs crashes training a BN with scale=false, center=fal
   const bn1 = ((cfg.config as Json).layers as Json[]).find((l) => l.name === 'bn1')!;
   Object.assign(bn1.config as Json, { scale: false, center: false });
   const stock = await rebuild(cfg);
-  assert.throws(() => tf.tidy(() => stock.apply(batch(stock), { training: true })), /Cannot read properties of undefined/);
+  assert.throws(() => tf.tidy(() => {
+    stock.apply(batch(stock), { training: true });
+  }), /Cannot read properties of undefined/);
 
   const ours = await rebuild(cfg);
   const ctl = new BatchNormController();
@@ -139,8 +145,8 @@ test('moving statistics follow Keras: momentum average, unbiased variance for tf
     const mv = tf.variable(tf.tensor1d([2, 3]));
     const layer: BnLayerLike = {
       name: 'bn', axis: -1, momentum: 0.9, epsilon: 1e-3, gamma: null, beta: null,
-      movingMean: { read: () => mm, write: (v) => mm.assign(v) },
-      movingVariance: { read: () => mv, write: (v) => mv.assign(v) },
+      movingMean: { read: () => mm, write: (v) => mm.assign(v as tf.Tensor1D) },
+      movingVariance: { read: () => mv, write: (v) => mv.assign(v as tf.Tensor1D) },
       call: () => tf.scalar(0),
     };
     const ctl = new BatchNormController();

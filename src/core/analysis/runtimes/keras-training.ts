@@ -25,5 +25,5 @@ export function kerasTraining(index: ModelIndex, layerPath: string, config: Free
     if (override !== undefined) return { training: override, source: { kind: 'override', key: a.path }, setOn: a.path, inFunctional };
     if (a.callTraining !== null) return { training: a.callTraining, source: { kind: 'recorded-call', layer: a.path }, setOn: a.path, inFunctional };
   }
-  return { training: config.training, source: { kind: 'config' }, setOn: null, inFunctional: false };
+  return { training: config.training, source: config.trainingNotPassed ? { kind: 'config', notPassed: true } : { kind: 'config' }, setOn: null, inFunctional: false };
 }

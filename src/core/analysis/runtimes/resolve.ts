@@ -18,8 +18,8 @@ function versions(model: Model): string {
 export function resolveRuntime(model: Model, config: Pick<FreezeConfig, 'runtime'>): { runtime: Runtime; why: string } {
   const auto = autoRuntime(model);
   if (config.runtime !== 'auto') {
-    const differs = auto.runtime !== config.runtime ? `; the model itself suggests ${auto.runtime}: ${auto.why}` : '';
-    return { runtime: config.runtime, why: `set in the config ("runtime": "${config.runtime}")${differs}` };
+    const model = auto.runtime !== config.runtime ? `; the model itself suggests ${auto.runtime}: ${auto.why}` : `, as the model suggests: ${auto.why}`;
+    return { runtime: config.runtime, why: `set in the config ("runtime": "${config.runtime}")${model}` };
   }
   return auto;
 }

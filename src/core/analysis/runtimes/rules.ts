@@ -8,7 +8,7 @@ import type { LayerFreeze, PatternRef } from '../selection';
 
 /** Where the training flag a layer is called with comes from. */
 export type TrainingSource =
-  | { readonly kind: 'config' }
+  | { readonly kind: 'config'; readonly notPassed?: boolean }
   /** trainingOverrides[key] in the config. */
   | { readonly kind: 'override'; readonly key: string }
   /** The saved functional graph records `layer(x, training=...)`. */
@@ -82,7 +82,7 @@ export function describeTraining(f: BnFacts, flagName: string): string {
   const s = f.trainingSource;
   switch (s.kind) {
     case 'config':
-      return `${v} (config "training")`;
+      return s.notPassed ? `${flagName} not passed, so False` : `${v} (config "training")`;
     case 'override':
       return `${v} (config trainingOverrides["${s.key}"])`;
     case 'recorded-call':
@@ -90,7 +90,7 @@ export function describeTraining(f: BnFacts, flagName: string): string {
     case 'graph-constant':
       return `${v}, a constant in the graph`;
     case 'graph-placeholder':
-      return `${v} (placeholder "${s.placeholder}" fed from the config "training")`;
+      return `${v}, fed to placeholder "${s.placeholder}" from the config "training"`;
   }
 }
 

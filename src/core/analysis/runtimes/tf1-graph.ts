@@ -3,7 +3,7 @@
 // moving-average assign ops run when the train op runs (data or control edges, through the UPDATE_OPS the
 // train op depends on). Reachability is computed on the real graph when the model has one.
 import type { BatchNorm, GraphNode, Model } from '../../model/ir';
-import { GraphIndex, nodeName, reachableOps, writtenVariable, type Reachability } from '../graph-reachability';
+import { GraphIndex, graphIndexFor, nodeName, reachableOps, writtenVariable, type Reachability } from '../graph-reachability';
 import { compilePattern } from '../patterns';
 import { scopeChain } from '../model-index';
 import type { FreezeConfig, UpdateOpsSetting } from '../types';
@@ -90,7 +90,7 @@ export function isTrainingFlagNode(node: GraphNode, declared: ReadonlySet<string
 export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex?: GraphIndex): Tf1UpdateAnalysis {
   const graph = model.tf1Graph;
   if (!graph) return updatesWithoutGraph(config);
-  const index = graphIndex ?? new GraphIndex(graph);
+  const index = graphIndex ?? graphIndexFor(graph);
   const collection = (name: string) => (graph.collections[name] ?? []).map(nodeName);
   const trainOps = TRAIN_OP_COLLECTIONS.flatMap(collection).filter((n) => index.find(n) >= 0);
   const bnUpdateNames = model.batchNorms.flatMap((b) => [...(b.graph?.movingMeanUpdates ?? []), ...(b.graph?.movingVarianceUpdates ?? [])]);

@@ -25,8 +25,9 @@ export interface BackendChoice {
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'] as const;
 
 /** Folders that may hold the wasm binaries, most specific first. */
-export function wasmSearchDirs(extra: readonly string[] = []): string[] {
+export function wasmSearchDirs(extra: readonly string[] = [], only = false): string[] {
   const dirs = [...extra];
+  if (only) return dirs;
   // Bundled: dist/finetune-worker.js, dist/cli.js and dist/extension.js sit next to the copied binaries.
   if (typeof __dirname === 'string') dirs.push(__dirname);
   if (process.argv[1]) dirs.push(path.dirname(process.argv[1]));
@@ -40,8 +41,8 @@ export function wasmSearchDirs(extra: readonly string[] = []): string[] {
 }
 
 /** The folder holding both wasm binaries, or null. */
-export function locateWasmDir(extra: readonly string[] = []): string | null {
-  for (const d of wasmSearchDirs(extra)) {
+export function locateWasmDir(extra: readonly string[] = [], only = false): string | null {
+  for (const d of wasmSearchDirs(extra, only)) {
     if (WASM_FILES.every((f) => existsSync(path.join(d, f)))) return d;
   }
   return null;
@@ -61,6 +62,8 @@ export interface SelectOptions {
   /** Force one backend ('auto' = tensorflow > wasm > cpu). */
   readonly prefer?: 'auto' | BackendName;
   readonly wasmDirs?: readonly string[];
+  /** Search only `wasmDirs` (the packaged extension knows exactly where its binaries are). */
+  readonly wasmDirsOnly?: boolean;
   readonly loadNative?: NativeLoader;
   /** Benchmarks only: leave the backend's own gradient kernels in place (wasm then cannot train convolutions). */
   readonly keepStockKernels?: boolean;
@@ -84,7 +87,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
     if (prefer === 'tensorflow') throw new Error(notes.join('; '));
   }
   if (prefer === 'auto' || prefer === 'wasm') {
-    const dir = locateWasmDir(opts.wasmDirs);
+    const dir = locateWasmDir(opts.wasmDirs, opts.wasmDirsOnly);
     if (dir) {
       setWasmPaths({
         'tfjs-backend-wasm.wasm': path.join(dir, 'tfjs-backend-wasm.wasm'),
@@ -102,7 +105,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
         notes.push(`wasm backend failed to start (${firstLine(e)})`);
       }
     } else {
-      notes.push(`tfjs-backend-wasm.wasm not found in ${wasmSearchDirs(opts.wasmDirs).join(', ')}`);
+      notes.push(`tfjs-backend-wasm.wasm not found in ${wasmSearchDirs(opts.wasmDirs, opts.wasmDirsOnly).join(', ')}`);
     }
     if (prefer === 'wasm') throw new Error(notes.join('; '));
   }

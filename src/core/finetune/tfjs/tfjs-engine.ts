@@ -222,6 +222,8 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
       const d = maxAbsDiff(a, b);
       const observed = d > CHANGE_TOLERANCE;
       const p = predictions.get(v.key);
+      const rel = d / Math.max(maxAbs(b), 1e-12);
+      const note = p && p.changes !== observed ? roundingNote(p.changes, d, rel, v.role) : undefined;
       variables.push({
         key: v.key,
         name: v.name,
@@ -231,8 +233,9 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
         predictedReason: p ? p.reason : null,
         observed,
         maxAbsDelta: d,
-        relativeDelta: d / Math.max(maxAbs(b), 1e-12),
+        relativeDelta: rel,
         agree: p ? p.changes === observed : false,
+        ...(note ? { note } : {}),
       });
     }
     const batchNorms: BatchNormObservation[] = controller.layers.map((e) => {
@@ -280,6 +283,15 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
   } finally {
     await handle.close();
   }
+}
+
+/** A disagreement at the level of float round-off: worth saying, so that it is not read as a semantic difference. */
+export function roundingNote(predictedChanges: boolean, maxAbsDelta: number, relativeDelta: number, role: string): string | undefined {
+  if (predictedChanges && maxAbsDelta === 0 && role === 'bias') {
+    return 'unchanged although trained: a bias followed by a BatchNorm that normalizes with batch statistics has a zero gradient (the batch mean cancels it); real TensorFlow often shows a round-off change instead';
+  }
+  if (!predictedChanges && maxAbsDelta > 0 && relativeDelta < 1e-6) return `changed by ${maxAbsDelta.toExponential(1)} only: float round-off`;
+  return undefined;
 }
 
 function describeData(req: VerifyRequest): string {

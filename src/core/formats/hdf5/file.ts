@@ -32,6 +32,7 @@ import {
   type Filter,
   type Layout,
   type Link,
+  type RawAttribute,
 } from './messages';
 import { findMessage, readObjectHeader, resolveShared, type ObjectHeader } from './object-header';
 import { decodeElements, toTensor, type Hdf5Value } from './values';
@@ -220,17 +221,20 @@ abstract class Hdf5Object {
     return this.attrCache;
   }
 
-  /** Names of the attributes, without decoding their values (except for dense storage, which must be read). */
+  /** Names of the attributes, without decoding their values. */
   async attrNames(): Promise<string[]> {
-    return Object.keys(await this.attrs());
+    return (await this.rawAttributes()).map((a) => a.name);
   }
 
-  private async loadAttrs(): Promise<Record<string, Hdf5Value>> {
+  /** The attribute messages, compact (in the header) and dense (fractal heap), parsed but not decoded. */
+  private async rawAttributes(): Promise<RawAttribute[]> {
     const ctx = this.ctx;
     const what = `attributes of "${this.path}"`;
-    const raws: Uint8Array[] = this.header.messages.filter((m) => m.type === MSG.attribute).map((m) => m.data);
+    const raws: Uint8Array[] = [];
     for (const m of this.header.messages) {
-      if (m.type === MSG.attribute && m.flags & 0x02) throw new ModelReadError(ctx.file, 'unsupported', `${what}: shared attribute messages are not supported`);
+      if (m.type !== MSG.attribute) continue;
+      if (m.flags & 0x02) throw new ModelReadError(ctx.file, 'unsupported', `${what}: shared attribute messages are not supported`);
+      raws.push(m.data);
     }
     const infoBytes = await findMessage(ctx, this.header, MSG.attributeInfo);
     if (infoBytes) {
@@ -241,9 +245,14 @@ abstract class Hdf5Object {
         for (const r of records) raws.push(await heap.get(r.subarray(0, 8)));
       }
     }
+    return raws.map((bytes) => parseAttribute(ctx.cursor(bytes, what), ctx));
+  }
+
+  private async loadAttrs(): Promise<Record<string, Hdf5Value>> {
+    const ctx = this.ctx;
+    const what = `attributes of "${this.path}"`;
     const out: Record<string, Hdf5Value> = {};
-    for (const bytes of raws) {
-      const a = parseAttribute(ctx.cursor(bytes, what), ctx);
+    for (const a of await this.rawAttributes()) {
       let type = a.type;
       if (a.sharedType) {
         const resolved = await resolveShared(ctx, a.sharedType, MSG.datatype, `${what} "${a.name}"`);

@@ -70,24 +70,56 @@ interface DirectBlock {
   readonly address: number;
 }
 
-export class FractalHeap {
+/** The fields of a fractal heap header this reader uses. */
+interface FractalHeapHeader {
+  readonly address: number;
+  readonly heapIdLength: number;
+  readonly maxManagedObjectSize: number;
+  readonly tableWidth: number;
+  readonly startBlockSize: number;
+  readonly maxDirectBlockSize: number;
+  /** log2 of the heap's address space. */
+  readonly maxHeapSizeBits: number;
+  readonly rootAddress: number;
+  /** 0 when the root is a direct block. */
+  readonly rootRows: number;
+  readonly checksummedDirectBlocks: boolean;
+  readonly filtered: boolean;
+  readonly hugeBtreeAddress: number;
+}
+
+export class FractalHeap implements FractalHeapHeader {
   private blocks: DirectBlock[] | null = null;
+  readonly address: number;
+  readonly heapIdLength: number;
+  readonly maxManagedObjectSize: number;
+  readonly tableWidth: number;
+  readonly startBlockSize: number;
+  readonly maxDirectBlockSize: number;
+  readonly maxHeapSizeBits: number;
+  readonly rootAddress: number;
+  readonly rootRows: number;
+  readonly checksummedDirectBlocks: boolean;
+  readonly filtered: boolean;
+  readonly hugeBtreeAddress: number;
 
   private constructor(
     private readonly ctx: Hdf5Context,
-    readonly address: number,
-    readonly heapIdLength: number,
-    readonly maxManagedObjectSize: number,
-    readonly tableWidth: number,
-    readonly startBlockSize: number,
-    readonly maxDirectBlockSize: number,
-    readonly maxHeapSizeBits: number,
-    readonly rootAddress: number,
-    readonly rootRows: number,
-    readonly checksummedDirectBlocks: boolean,
-    readonly filtered: boolean,
-    readonly hugeBtreeAddress: number,
-  ) {}
+    h: FractalHeapHeader,
+  ) {
+    this.address = h.address;
+    this.heapIdLength = h.heapIdLength;
+    this.maxManagedObjectSize = h.maxManagedObjectSize;
+    this.tableWidth = h.tableWidth;
+    this.startBlockSize = h.startBlockSize;
+    this.maxDirectBlockSize = h.maxDirectBlockSize;
+    this.maxHeapSizeBits = h.maxHeapSizeBits;
+    this.rootAddress = h.rootAddress;
+    this.rootRows = h.rootRows;
+    this.checksummedDirectBlocks = h.checksummedDirectBlocks;
+    this.filtered = h.filtered;
+    this.hugeBtreeAddress = h.hugeBtreeAddress;
+  }
 
   static async open(ctx: Hdf5Context, addr: number): Promise<FractalHeap> {
     const what = `fractal heap header at ${hex(addr)}`;
@@ -123,7 +155,7 @@ export class FractalHeap {
     }
     const end = c.pos;
     ctx.verifyChecksum(head, 0, end, what);
-    const pow2 = (v: number): boolean => v > 0 && Number.isSafeInteger(v) && (v & (v - 1)) === 0;
+    const pow2 = (v: number): boolean => v > 0 && Number.isSafeInteger(v) && Number.isInteger(Math.log2(v));
     if (!pow2(tableWidth) || !pow2(startBlockSize) || !pow2(maxDirectBlockSize) || maxDirectBlockSize < startBlockSize || maxHeapSizeBits > 64 || maxHeapSizeBits < 1) {
       throw new ModelReadError(
         ctx.file,
@@ -131,10 +163,20 @@ export class FractalHeap {
         `${what}: invalid doubling table (width ${tableWidth}, start block ${startBlockSize}, max direct block ${maxDirectBlockSize}, heap bits ${maxHeapSizeBits})`,
       );
     }
-    return new FractalHeap(
-      ctx, addr, heapIdLength, maxManaged, tableWidth, startBlockSize, maxDirectBlockSize, maxHeapSizeBits,
-      rootAddress, rootRows, (flags & 2) !== 0, filterLen > 0, hugeBtree,
-    );
+    return new FractalHeap(ctx, {
+      address: addr,
+      heapIdLength,
+      maxManagedObjectSize: maxManaged,
+      tableWidth,
+      startBlockSize,
+      maxDirectBlockSize,
+      maxHeapSizeBits,
+      rootAddress,
+      rootRows,
+      checksummedDirectBlocks: (flags & 2) !== 0,
+      filtered: filterLen > 0,
+      hugeBtreeAddress: hugeBtree,
+    });
   }
 
   /** The object a heap ID designates. */

@@ -26,8 +26,77 @@ export async function decodeElements(ctx: Hdf5Context, type: Datatype, data: Uin
     throw new ModelReadError(ctx.file, 'truncated', `${what}: ${count} elements of ${type.size} bytes need ${need} bytes but ${data.length} are stored`);
   }
   const out: Hdf5Value[] = [];
+  if (!usesHeap(type)) {
+    // No variable-length parts: decode without a promise per element.
+    for (let i = 0; i < count; i++) out.push(decodeFixed(ctx, type, data.subarray(i * type.size, (i + 1) * type.size), what, 0));
+    return out;
+  }
   for (let i = 0; i < count; i++) out.push(await decodeOne(ctx, type, data.subarray(i * type.size, (i + 1) * type.size), what, 0));
   return out;
+}
+
+function usesHeap(t: Datatype): boolean {
+  switch (t.kind) {
+    case 'vlen-string':
+    case 'vlen-sequence':
+      return true;
+    case 'array':
+      return usesHeap(t.base);
+    case 'compound':
+      return t.members.some((m) => usesHeap(m.type));
+    default:
+      return false;
+  }
+}
+
+/** Synchronous decoding of a type with no variable-length parts. */
+function decodeFixed(ctx: Hdf5Context, t: Datatype, b: Uint8Array, what: string, depth: number): Hdf5Value {
+  if (depth > 16) throw new ModelReadError(ctx.file, 'too-deep', `${what}: value nesting deeper than 16`);
+  switch (t.kind) {
+    case 'int':
+      return decodeInt(b, t.signed, t.bigEndian);
+    case 'float':
+      return decodeFloat(ctx, b, t, what);
+    case 'string':
+      return fixedString(b, t.padding);
+    case 'enum':
+      return decodeEnum(t, b);
+    case 'array': {
+      const n = arrayCount(ctx, t, b, what);
+      const items: Hdf5Value[] = [];
+      for (let i = 0; i < n; i++) items.push(decodeFixed(ctx, t.base, b.subarray(i * t.base.size, (i + 1) * t.base.size), what, depth + 1));
+      return items;
+    }
+    case 'compound': {
+      const obj: { [name: string]: Hdf5Value } = {};
+      for (const m of t.members) obj[m.name] = decodeFixed(ctx, m.type, memberBytes(ctx, m, b, what), what, depth + 1);
+      return obj;
+    }
+    case 'other':
+      return b.slice();
+    case 'vlen-string':
+    case 'vlen-sequence':
+      throw new ModelReadError(ctx.file, 'bad-datatype', `${what}: variable-length value in a fixed-size context`);
+  }
+}
+
+function decodeEnum(t: Extract<Datatype, { kind: 'enum' }>, b: Uint8Array): Hdf5Value {
+  const v = readIntLE(b.subarray(0, t.base.size), t.base.kind === 'int' && t.base.signed, t.base.kind === 'int' && t.base.bigEndian);
+  if (isBoolEnum(t)) return v !== 0;
+  const i = t.values.indexOf(v);
+  return i >= 0 ? t.names[i]! : v;
+}
+
+function arrayCount(ctx: Hdf5Context, t: Extract<Datatype, { kind: 'array' }>, b: Uint8Array, what: string): number {
+  let n = 1;
+  for (const d of t.dims) n *= d;
+  if (n * t.base.size > b.length) throw new ModelReadError(ctx.file, 'bad-datatype', `${what}: array datatype of ${n} elements does not fit its ${b.length}-byte element`);
+  return n;
+}
+
+function memberBytes(ctx: Hdf5Context, m: { name: string; offset: number; type: Datatype }, b: Uint8Array, what: string): Uint8Array {
+  if (m.offset + m.type.size > b.length) throw new ModelReadError(ctx.file, 'bad-datatype', `${what}: compound member "${m.name}" lies outside its element`);
+  return b.subarray(m.offset, m.offset + m.type.size);
 }
 
 async function decodeOne(ctx: Hdf5Context, t: Datatype, b: Uint8Array, what: string, depth: number): Promise<Hdf5Value> {
@@ -50,26 +119,17 @@ async function decodeOne(ctx: Hdf5Context, t: Datatype, b: Uint8Array, what: str
       for (let i = 0; i < bytes.length; i++) items.push(await decodeOne(ctx, base, bytes.data.subarray(i * base.size, (i + 1) * base.size), what, depth + 1));
       return items;
     }
-    case 'enum': {
-      const v = readIntLE(b.subarray(0, t.base.size), t.base.kind === 'int' && t.base.signed, t.base.kind === 'int' && t.base.bigEndian);
-      if (isBoolEnum(t)) return v !== 0;
-      const i = t.values.indexOf(v);
-      return i >= 0 ? t.names[i]! : v;
-    }
+    case 'enum':
+      return decodeEnum(t, b);
     case 'array': {
-      let n = 1;
-      for (const d of t.dims) n *= d;
-      if (n * t.base.size > b.length) throw new ModelReadError(ctx.file, 'bad-datatype', `${what}: array datatype of ${n} elements does not fit its ${b.length}-byte element`);
+      const n = arrayCount(ctx, t, b, what);
       const items: Hdf5Value[] = [];
       for (let i = 0; i < n; i++) items.push(await decodeOne(ctx, t.base, b.subarray(i * t.base.size, (i + 1) * t.base.size), what, depth + 1));
       return items;
     }
     case 'compound': {
       const obj: { [name: string]: Hdf5Value } = {};
-      for (const m of t.members) {
-        if (m.offset + m.type.size > b.length) throw new ModelReadError(ctx.file, 'bad-datatype', `${what}: compound member "${m.name}" lies outside its element`);
-        obj[m.name] = await decodeOne(ctx, m.type, b.subarray(m.offset, m.offset + m.type.size), what, depth + 1);
-      }
+      for (const m of t.members) obj[m.name] = await decodeOne(ctx, m.type, memberBytes(ctx, m, b, what), what, depth + 1);
       return obj;
     }
     case 'other':
