@@ -232,6 +232,95 @@ def shape_with_batch(shape, bs, what):
     return out
 
 
+def describe_data(settings):
+    d = settings["data"]
+    return f"synthetic N(0,1) inputs, U(0,1) targets, seed {settings['seed']}" if d["kind"] == "synthetic" else f"{d['kind']}: {d['path']}"
+
+
+def load_user_data(kind, path, in_shape, out_shape):
+    """Same rules as src/core/finetune/data.ts: .npy inputs, .npz x[/y], CSV rows of inputs[+targets]."""
+    import numpy as np
+    if kind == "images":
+        raise EngineError("data", f"{path}: image folders are not supported by the engines yet; convert the images to a .npy/.npz array (N, H, W, C) or use synthetic data")
+    in_size = int(np.prod(in_shape))
+    out_size = int(np.prod(out_shape))
+    try:
+        if kind == "csv":
+            rows = []
+            with open(path, "r", encoding="utf-8") as f:
+                for i, line in enumerate(l.strip() for l in f):
+                    if not line:
+                        continue
+                    cells = re.split(r"[,;\t]", line)
+                    try:
+                        rows.append([float(c) for c in cells])
+                    except ValueError:
+                        if i == 0 and not rows:
+                            continue
+                        raise EngineError("data", f"{path}: line {i + 1}: not a number")
+            arr = np.asarray(rows, dtype=np.float32)
+            if arr.shape[1] == in_size + out_size:
+                return arr[:, :in_size], arr[:, in_size:]
+            if arr.shape[1] != in_size:
+                raise EngineError("data", f"{path}: rows have {arr.shape[1]} columns; the model needs {in_size} input values per sample (plus {out_size} target values, optionally)")
+            return arr, None
+        loaded = np.load(path, allow_pickle=False)
+        if path.lower().endswith(".npz"):
+            names = list(loaded.files)
+            x = loaded["x"] if "x" in names else loaded[names[0]]
+            y = loaded["y"] if "y" in names else (loaded[names[1]] if "x" not in names and len(names) > 1 else None)
+        else:
+            x, y = loaded, None
+    except EngineError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise EngineError("data", f"{path}: cannot be read: {e}")
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), in_size)
+    if y is not None:
+        y = np.asarray(y, dtype=np.float32).reshape(len(y), out_size)
+    return x, y
+
+
+def take_batch(a, batch, index):
+    import numpy as np
+    n = a.shape[0]
+    return np.stack([a[(index * batch + i) % n] for i in range(batch)])
+
+
+def make_batches(model, settings, bs):
+    """[(x, [y...])] per step (cycling): the user's data, else one seeded synthetic batch (mulberry32, as the tfjs engine)."""
+    import numpy as np
+    d = settings["data"]
+    if d["kind"] != "synthetic":
+        if len(as_list(model.inputs)) != 1 or len(as_list(model.outputs)) != 1:
+            raise EngineError("data", f"{d['path']}: user data needs a model with one input and one output; use synthetic data")
+        in_shape = [int(v) for v in model.inputs[0].shape[1:]]
+        out_shape = [int(v) for v in model.outputs[0].shape[1:]]
+        x, y = load_user_data(d["kind"], d["path"], in_shape, out_shape)
+        n = max(1, min(settings["steps"], -(-len(x) // bs)))
+        out = []
+        for i in range(n):
+            bx = take_batch(x, bs, i).reshape([bs] + in_shape)
+            if y is not None:
+                by = take_batch(y, bs, i).reshape([bs] + out_shape)
+            else:
+                by = synthetic_uniform(settings["seed"] + 1 + i, bs * int(np.prod(out_shape))).reshape([bs] + out_shape)
+            out.append((bx, [by]))
+        return out
+    seed = settings["seed"]
+    xs = []
+    for inp in as_list(model.inputs):
+        shape = shape_with_batch(inp.shape, bs, f"input {inp.name}")
+        xs.append(synthetic_normal(seed, int(np.prod(shape))).reshape(shape))
+        seed += 1
+    ys = []
+    for out in as_list(model.outputs):
+        shape = shape_with_batch(out.shape, bs, f"output {getattr(out, 'name', '?')}")
+        ys.append(synthetic_uniform(seed, int(np.prod(shape))).reshape(shape))
+        seed += 1
+    return [(xs[0] if len(xs) == 1 else xs, ys)]
+
+
 def as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -312,8 +401,6 @@ def run(request):
     import numpy as np
 
     settings = request["settings"]
-    if settings["data"]["kind"] != "synthetic":
-        raise EngineError("data", f"data kind '{settings['data']['kind']}' is not supported by the Python engine yet; use synthetic data")
     progress("loading-model", f"loading {request['modelPath']}")
     oracle = oracle_module()
     config_path = request.get("configPath")
@@ -342,18 +429,8 @@ def run(request):
     bns = [(p, l) for p, l in walk_layers(model) if is_batchnorm(l)]
 
     bs = settings["batchSize"]
-    seed = settings["seed"]
-    xs = []
-    for inp in as_list(model.inputs):
-        shape = shape_with_batch(inp.shape, bs, f"input {inp.name}")
-        xs.append(synthetic_normal(seed, int(np.prod(shape))).reshape(shape))
-        seed += 1
-    ys = []
-    for out in as_list(model.outputs):
-        shape = shape_with_batch(out.shape, bs, f"output {getattr(out, 'name', '?')}")
-        ys.append(synthetic_uniform(seed, int(np.prod(shape))).reshape(shape))
-        seed += 1
-    x = xs[0] if len(xs) == 1 else xs
+    batches = make_batches(model, settings, bs)
+    x, ys = batches[0]
 
     before = {id(w): w.numpy().copy() for w, _ in pairs}
     gap_before, layer_obs_before = probe(tf, model, bns, x, call_kwargs)
@@ -379,7 +456,8 @@ def run(request):
         if _cancelled.is_set():
             raise EngineError("cancelled", "verification cancelled")
         ts = time.perf_counter()
-        value = float(step_fn(x, ys))
+        bx, by = batches[step % len(batches)]
+        value = float(step_fn(bx, by))
         ms = (time.perf_counter() - ts) * 1000
         if step == 0:
             ttfs = (time.perf_counter() - t0) * 1000
@@ -437,7 +515,7 @@ def run(request):
         "runtime": request["runtime"],
         "steps": settings["steps"],
         "batchSize": bs,
-        "data": f"synthetic N(0,1) inputs, U(0,1) targets, seed {settings['seed']}",
+        "data": describe_data(settings),
         "loss": losses,
         "stepMs": step_ms,
         "timeToFirstStepMs": ttfs,

@@ -35,7 +35,10 @@ def tf1_hypothesis(e, cfg):
     true AND that BN's update op is a dependency of the step; normalises with batch stats iff
     training is true."""
     training = cfg["training"]
-    if cfg.get("useSavedTrainOp"):
+    if cfg.get("useSavedTrainOp") == "collection[0]":
+        var_list = set(e["graph"]["varList"])
+        run_updates = set(e["graph"]["trainOpUpdateOps"])  # hypothesis: same as the train op
+    elif cfg.get("useSavedTrainOp"):
         var_list = set(e["graph"]["varList"])
         run_updates = set(e["graph"]["trainOpUpdateOps"])
     else:
@@ -175,6 +178,7 @@ tf1("tf1_nonfused_seed", "tf1_nonfused", "fused=False BN (moments + AssignMoving
 tf1("tf1_nonfused_training_false", "tf1_nonfused", "fused=False BN, is_training False", freeze=ABC, training=False)
 tf1("tf1_nonfused_ckpt_no_updates", "tf1_nonfused", "fused=False BN from .meta checkpoint, no update ops", artifact="ckpt/model.ckpt.meta", freeze=ABC, updateOps="none")
 tf1("tf1_slim_saved_train_op", "tf1_slim", "slim.learning.create_train_op (whole UPDATE_OPS); its var_list came from regex exclude A,B,C which ALSO matched 'D/BatchNorm/beta' ('B' in BatchNorm)", useSavedTrainOp=True, freeze=ABC)
+tf1("tf1_slim_train_op_collection_first", "tf1_slim", "run get_collection('train_op')[0]: that is the Optimizer.apply_gradients op (TF appends it to the collection automatically), NOT slim's train tensor, so the update barrier is skipped", useSavedTrainOp="collection[0]", freeze=ABC)
 tf1("tf1_slim_regex_trap", "tf1_slim", "slim graph, NEW train op with regex exclude A,B,C: 'B' matches every */BatchNorm/* so D's beta is frozen too", freeze=ABC)
 tf1("tf1_slim_prefix", "tf1_slim", "slim graph, prefix exclude 'A/','B/','C/': D's beta trains", patternSyntax="prefix", freeze=["A/", "B/", "C/"])
 tf1("tf1_slim_training_false", "tf1_slim", "slim graph, is_training False", patternSyntax="prefix", freeze=["A/", "B/", "C/"], training=False)
@@ -252,7 +256,7 @@ def main():
         if runtime == "tf1-graph":
             cfg["updateOps"] = kw.get("updateOps", "all")
             if kw.get("useSavedTrainOp"):
-                cfg["useSavedTrainOp"] = True
+                cfg["useSavedTrainOp"] = kw["useSavedTrainOp"]
             hyp = tf1_hypothesis(e, cfg)
         else:
             cfg["baseTrainable"] = kw.get("baseTrainable", "saved")

@@ -155,11 +155,18 @@ def run_tf1(cfg, model_path, exp):
                 updates += v1.get_collection(v1.GraphKeys.UPDATE_OPS, scope=s)
 
         if cfg["useSavedTrainOp"]:
-            train_op = v1.get_collection("train_op")[0]
-            var_list_desc = "saved train_op (var_list: %s)" % ", ".join(gi["varList"])
+            coll = v1.get_collection("train_op")
+            if cfg["useSavedTrainOp"] == "collection[0]":
+                train_op = coll[0]
+                notes.append("ran get_collection('train_op')[0] = %s" % train_op.name)
+            else:
+                n = gi["trainOp"]
+                train_op = g.get_tensor_by_name(n) if ":" in n else g.get_operation_by_name(n)
+                notes.append("ran the graph's own train op %s (generator-recorded)" % n)
+            notes.append("train_op collection: %s" % [t.name for t in coll])
+            notes.append("freeze/train/updateOps of the config are ignored for a saved train op")
             opt_vars = set(gi["varList"])
             update_names = gi["trainOpUpdateOps"]
-            notes.append("ran the train_op saved in the graph; freeze/train/updateOps of the config are ignored")
         else:
             opt = v1.train.GradientDescentOptimizer(LR)
             with tf.control_dependencies(updates):
@@ -417,6 +424,8 @@ def runtime_supported(runtime):
 
 def run_one(path):
     cfg, model_path = load_case(path)
+    import tensorflow as tf
+    tf.config.experimental.enable_op_determinism()
     exp = find_expected(model_path)
     rt = cfg["runtime"]
     if rt == "tf1-graph":

@@ -12,6 +12,7 @@ import { FindingsTreeProvider } from './tree/findings-tree';
 import { InspectorEditorProvider } from './inspector-editor';
 import { registerCommands } from './commands';
 import { VIEWS } from './command-ids';
+import { registerPythonFeatures } from './python-features';
 
 export interface ExtensionApi {
   /** Milliseconds activate() took (reported by the e2e tests). */
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
   InspectorEditorProvider.register(context, inspector);
   registerCommands(context, { models, analyses, diagnostics, tree, inspector, log });
+  registerPythonFeatures(context, models, analyses, log);
   void vscode.commands.executeCommand('setContext', 'freezeInspector.trusted', vscode.workspace.isTrusted);
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void vscode.commands.executeCommand('setContext', 'freezeInspector.trusted', true)));
 

@@ -170,6 +170,7 @@ const activationEvents = [
   'workspaceContains:**/*.keras',
   'workspaceContains:**/*.h5',
   'workspaceContains:**/*.meta',
+  'onLanguage:python',
 ];
 
 const capabilities = {

@@ -35,7 +35,7 @@ export async function runVerification(deps: CommandDeps, entry: ModelEntry): Pro
     analysis: analysis.result,
     settings,
   });
-  log.info(`verify ${entry.key}: ${settings.steps} steps, runtime ${request.runtime}`);
+  log.info(`verify ${entry.key} with ${analysis.config.uri.fsPath}: ${settings.steps} steps (${cfg.verify ? 'from the config' : 'defaults'}), runtime ${request.runtime}`);
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Freeze Inspector: verifying ${entry.label}`, cancellable: true },
     (progress, token) =>

@@ -52,6 +52,10 @@ function envFor() {
 /** The sample workspace: samples/ when it holds the seed model, else real generated fixtures + a seed config. */
 function makeWorkspace(dir) {
   const samples = path.join(root, 'samples');
+  // A Keras fine-tuning script from the repository's script corpus (MIT-licensed test data): unfreezing the base
+  // puts its BatchNorm back in training mode.
+  mkdirSync(path.join(dir, 'scripts'), { recursive: true });
+  cpSync(path.join(root, 'test/python-corpus/scripts/mlstruckmann_1cv_2_classification_pretrained.py'), path.join(dir, 'scripts/finetune.py'));
   if (existsSync(path.join(samples, 'seed-tf1', 'seed.freeze.json'))) {
     cpSync(samples, dir, { recursive: true });
     // The sample configs point at ../../schemas/ (the repository layout): give the copy the same neighbour.
@@ -322,8 +326,12 @@ function scenarios(ws) {
       name: 'Freeze and Unfreeze a layer from the tree',
       async run(page, shot) {
         await closeAllEditors(page);
+        // The Keras SavedModel has two configs in the samples: make transfer.freeze.json the active one (config picker).
+        await runCommand(page, 'Freeze Inspector: Pick Active Freeze Config...', { pick: 'keras-transfer/model/saved_model' });
+        await pickQuick(page, 'transfer.freeze.json');
         await showModelsView(page);
         const model = treeRow(page, 'keras-transfer/model/saved_model');
+        await page.waitForFunction(() => [...document.querySelectorAll('.pane-body .monaco-list-row[aria-level="1"]')].some((r) => /keras-transfer\/model\/saved_model/.test(r.textContent ?? '') && /transfer\.freeze\.json/.test(r.textContent ?? '')), undefined, { timeout: 15000 });
         await model.waitFor({ timeout: 15000 });
         await model.click();
         const fc = page.locator('.pane-body .monaco-list-row[aria-level="2"]', { hasText: /^fc/ }).first();
@@ -350,9 +358,9 @@ function scenarios(ws) {
       name: 'inspector fix button edits the config',
       async run(page, shot) {
         await closeAllEditors(page);
-        await quickOpen(page, ws.seedModelPb);
+        await runCommand(page, 'Freeze Inspector: Open Model...', { pick: 'seed-tf1/model/saved_model' });
         const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-        await inner.locator('[data-tab=findings]').click();
+        await inner.locator('[data-tab=findings]').click({ timeout: 30000 });
         const card = inner.locator('#findings .finding', { hasText: 'B/batch_normalization' }).first();
         await card.waitFor({ timeout: 15000 });
         const fix = card.locator('.fix-button').first();
@@ -383,6 +391,40 @@ function scenarios(ws) {
         await inner.locator('.plot svg polyline').first().waitFor({ timeout: 5000 });
         await shot('verification');
         return text;
+      },
+    },
+    {
+      name: 'Python script: diagnostic, hover and quick fix',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await quickOpen(page, 'scripts/finetune.py');
+        const line = page.locator('.monaco-editor .view-line', { hasText: 'layer.trainable = True' }).first();
+        await line.waitFor({ timeout: 15000 });
+        const panel = await problemsText(page);
+        const row = panel.locator('.monaco-list-row', { hasText: 'finetune-bn-training-mode' }).first();
+        await row.waitFor({ timeout: 30000 });
+        const problem = (await row.innerText()).replace(/\s+/g, ' ');
+        await page.locator('.monaco-editor .view-line', { hasText: 'layer.trainable = True' }).first().waitFor();
+        const token = line.locator('span', { hasText: /^trainable$/ }).first();
+        await token.hover();
+        const hover = page.locator('.monaco-hover-content', { hasText: /trainable/i }).last();
+        await hover.waitFor({ timeout: 15000 });
+        const hoverText = (await hover.innerText()).replace(/\s+/g, ' ');
+        await shot('hover');
+        await page.mouse.move(5, 5);
+        await page.keyboard.press('Escape');
+        const box = await token.boundingBox();
+        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+        await page.keyboard.press('Control+.');
+        await page.locator('.action-widget .monaco-list-row').first().waitFor({ timeout: 15000 });
+        const menu = (await page.locator('.action-widget').first().innerText()).replace(/\n+/g, ' | ');
+        await shot('quickfix-menu');
+        await page.keyboard.press('Enter');
+        await panel.locator('.monaco-list-row', { hasText: 'finetune-bn-training-mode' }).first().waitFor({ state: 'detached', timeout: 20000 });
+        await shot('quickfix-applied');
+        const text = (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\s+/g, ' ');
+        await runCommand(page, 'File: Revert File');
+        return `problem: ${problem.slice(0, 160)}; hover: ${hoverText.slice(0, 160)}; fix menu: ${menu.slice(0, 160)}; script after the fix: …${text.slice(-160)}`;
       },
     },
     {

@@ -10,6 +10,7 @@ import type { BatchNormObservation, EngineEvent, VariableObservation, VerifyRequ
 import { CHANGE_TOLERANCE } from '../types';
 import { BatchNormController, type BnLayerLike } from './batch-norm';
 import { checkSupport, toTfjsTopology } from './keras-config';
+import { loadUserData, takeBatch } from '../data';
 import { selectBackend, type BackendChoice, type SelectOptions } from './backend';
 
 export interface RunContext {
@@ -165,7 +166,7 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
     }
 
     progress('preparing-data', describeData(req));
-    const batches = makeSyntheticBatches(tfModel, req);
+    const batches = await makeBatches(tfModel, req);
     const before = snapshot(byWeight.keys());
     const probeX = batches[0]!.x;
     const gapsBefore = probe(tfModel, controller, probeX);
@@ -304,11 +305,29 @@ interface Batch {
   readonly y: tf.Tensor[];
 }
 
+/** The run's batches: the user's data (one batch a step, cycling) or one seeded synthetic batch. */
+export async function makeBatches(model: tfl.LayersModel, req: VerifyRequest): Promise<Batch[]> {
+  const d = req.settings.data;
+  if (d.kind === 'synthetic') return makeSyntheticBatches(model, req);
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new FinetuneError(d.path, 'data', `user data needs a model with one input and one output (this one has ${model.inputs.length} and ${model.outputs.length}); use synthetic data`);
+  }
+  const inShape = model.inputs[0]!.shape.slice(1) as number[];
+  const outShape = model.outputs[0]!.shape.slice(1) as number[];
+  if ([...inShape, ...outShape].some((v) => v == null)) throw new FinetuneError(d.path, 'data', 'the model has unknown input/output dimensions');
+  const data = await loadUserData(d.kind, d.path, inShape, outShape);
+  const bs = req.settings.batchSize;
+  const inSize = inShape.reduce((a, b) => a * b, 1);
+  const outSize = outShape.reduce((a, b) => a * b, 1);
+  const n = Math.max(1, Math.min(req.settings.steps, Math.ceil((data.x.shape[0] ?? 1) / bs)));
+  return Array.from({ length: n }, (_, i) => ({
+    x: tf.tensor(takeBatch(data.x, bs, i, inSize), [bs, ...inShape], 'float32'),
+    y: [data.y ? tf.tensor(takeBatch(data.y, bs, i, outSize), [bs, ...outShape], 'float32') : tf.tensor(syntheticUniform(req.settings.seed + 1 + i, bs * outSize), [bs, ...outShape], 'float32')],
+  }));
+}
+
 /** Seeded synthetic batches shaped from the model's inputs and outputs (the same numbers the Python runner draws). */
 export function makeSyntheticBatches(model: tfl.LayersModel, req: VerifyRequest): Batch[] {
-  if (req.settings.data.kind !== 'synthetic') {
-    throw new FinetuneError(req.settings.data.path, 'data', `data kind '${req.settings.data.kind}' is not supported by the TensorFlow.js engine yet; use synthetic data`);
-  }
   const bs = req.settings.batchSize;
   const shapeOf = (s: readonly (number | null)[], what: string): number[] =>
     s.map((d, i) => {

@@ -185,7 +185,7 @@ export class CheckpointReader {
     if (bytes.length !== e.size) throw new ModelReadError(file, 'truncated', `"${printable(key)}": read ${bytes.length} of ${e.size} bytes (file changed?)`);
     const expected = unmaskCrc(e.crc32c);
     let actual: number;
-    if (e.dtype === 'string') actual = stringTensorCrc(bytes, elementCount(e, file), file, key);
+    if (e.dtype === 'string') actual = stringTensorCrc(bytes, elementCount(e, file), file, key, this.header.endianness === 'big');
     else if (e.dtype === 'variant') actual = variantTensorCrc(bytes, elementCount(e, file), file, key);
     else actual = crc32c(bytes);
     if (actual !== expected) {
@@ -301,8 +301,11 @@ function decodeStrings(b: Uint8Array, n: number, file: string, key: string): Uin
   return out;
 }
 
-/** The bundle CRC of a string tensor: over the lengths (as uint32, or uint64 when larger), the length checksum, then the bytes. */
-function stringTensorCrc(b: Uint8Array, n: number, file: string, key: string): number {
+/**
+ * The bundle CRC of a string tensor: over the lengths (as uint32, or uint64 when larger, in the writer's
+ * byte order), the stored length checksum, then the bytes.
+ */
+function stringTensorCrc(b: Uint8Array, n: number, file: string, key: string, bigEndian: boolean): number {
   if (n > MAX_STRING_ELEMENTS) throw new ModelReadError(file, 'too-large', `"${printable(key)}" declares ${n} strings`);
   let crc = 0;
   let pos = 0;
@@ -314,15 +317,15 @@ function stringTensorCrc(b: Uint8Array, n: number, file: string, key: string): n
     lens.push(len);
     pos = next;
     if (len <= 0xffffffff) {
-      dv.setUint32(0, len, true);
+      dv.setUint32(0, len, !bigEndian);
       crc = crc32cExtend(crc, scratch, 0, 4);
     } else {
-      dv.setBigUint64(0, BigInt(len), true);
+      dv.setBigUint64(0, BigInt(len), !bigEndian);
       crc = crc32cExtend(crc, scratch, 0, 8);
     }
   }
   if (pos + 4 > b.length) throw new ModelReadError(file, 'truncated', `"${printable(key)}": the length checksum is missing`);
-  const storedLenCrc = (b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24)) >>> 0;
+  const storedLenCrc = new DataView(b.buffer, b.byteOffset + pos, 4).getUint32(0, !bigEndian);
   if (unmaskCrc(storedLenCrc) !== crc) {
     throw new ModelReadError(file, 'crc-mismatch', `"${printable(key)}": string length checksum mismatch (stored 0x${hex8(unmaskCrc(storedLenCrc))}, computed 0x${hex8(crc)})`);
   }

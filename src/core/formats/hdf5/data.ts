@@ -35,7 +35,7 @@ export async function readDatasetBytes(ctx: Hdf5Context, st: DatasetStorage, wha
   let count = 1;
   for (const d of st.shape) count *= d;
   const total = count * st.elementSize;
-  if (!Number.isSafeInteger(total) || total > ctx.limits.maxDataBytes) {
+  if (!Number.isSafeInteger(total) || total > ctx.limits.maxDataBytes || count > ctx.limits.maxDataBytes) {
     throw new ModelReadError(ctx.file, 'too-large', `${what}: ${total} bytes of data exceed the limit of ${ctx.limits.maxDataBytes}`);
   }
   for (const f of st.filters) {
@@ -248,7 +248,7 @@ function unfilter(ctx: Hdf5Context, stored: Uint8Array, filters: readonly Filter
 }
 
 function unshuffle(src: Uint8Array, size: number): Uint8Array {
-  if (size <= 1) return src;
+  if (size <= 1 || size > src.length) return src;
   const n = Math.floor(src.length / size);
   const out = new Uint8Array(src.length);
   for (let b = 0; b < size; b++) {

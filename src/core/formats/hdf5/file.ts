@@ -259,7 +259,7 @@ abstract class Hdf5Object {
         type = parseDatatype(ctx.cursor(resolved, `${what} "${a.name}" datatype`));
       }
       const count = elementCountOf(a.space);
-      if (count * type.size > ctx.limits.maxDataBytes) {
+      if (count > ctx.limits.maxDataBytes || count * type.size > ctx.limits.maxDataBytes) {
         throw new ModelReadError(ctx.file, 'too-large', `${what}: attribute "${a.name}" declares ${count} elements`);
       }
       if (a.space.kind === 'null') {

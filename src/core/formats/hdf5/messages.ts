@@ -54,6 +54,7 @@ export function parseDatatype(c: ByteCursor, depth = 0): Datatype {
   const bits2 = c.u8();
   const bitField = bits0 | (bits1 << 8) | (bits2 << 16);
   const size = c.u32();
+  if (size === 0) throw new ModelReadError(c.file, 'bad-datatype', `${c.what}: datatype of class ${cls} has size 0`);
   switch (cls) {
     case 0: {
       c.skip(4); // bit offset, bit precision

@@ -1,0 +1,160 @@
+// Diagnostics, hovers and quick fixes on Python training scripts, from the core's script analysis
+// (src/core/python). The parser (tree-sitter, WebAssembly) loads on the first script that mentions
+// TensorFlow or Keras; scripts that do not are never parsed.
+import * as vscode from 'vscode';
+import type { AnalysisService } from './analysis-service';
+import type { Logger } from './log';
+import { errorMessage } from './log';
+import type { ModelService } from './model-service';
+import type { ScriptAnalysis, ScriptAnalyzer } from '../core/python/analyze';
+import type { PythonScript } from '../core/python/parser';
+import type { Range as CoreRange, ScriptFinding, ScriptSeverity } from '../core/python/types';
+import { readSettings } from './config';
+import { DIAGNOSTIC_SOURCE } from './diagnostics';
+import * as path from 'node:path';
+
+const PYTHON: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
+const MENTIONS_TF = /\b(tensorflow|keras|tf_keras|tf\.compat|slim)\b/;
+
+interface Entry {
+  script: PythonScript;
+  analyzer: ScriptAnalyzer;
+  analysis: ScriptAnalysis | null;
+}
+
+type PythonApi = typeof import('../core/python/analyze') & typeof import('../core/python/parser') & typeof import('../core/python/hover-info') & typeof import('../core/python/link');
+let api: Promise<PythonApi> | undefined;
+function loadPythonApi(): Promise<PythonApi> {
+  api ??= Promise.all([import('../core/python/analyze'), import('../core/python/parser'), import('../core/python/hover-info'), import('../core/python/link')]).then(([a, p, h, l]) => ({ ...a, ...p, ...h, ...l }));
+  return api;
+}
+
+export function registerPythonFeatures(context: vscode.ExtensionContext, models: ModelService, analyses: AnalysisService, log: Logger): void {
+  const collection = vscode.languages.createDiagnosticCollection('freeze-inspector-python');
+  const entries = new Map<string, Entry>();
+  const timers = new Map<string, NodeJS.Timeout>();
+
+  async function runtimeFor(doc: vscode.TextDocument) {
+    const configs = (await analyses.listConfigs()).filter((c) => c.parsed.config);
+    const own = configs.find((c) => c.parsed.config!.scripts.some((s) => path.resolve(path.dirname(c.uri.fsPath), s) === doc.uri.fsPath));
+    const r = own?.parsed.config?.runtime ?? 'auto';
+    if (r !== 'auto') return r;
+    const s = readSettings().runtime;
+    return s === 'auto' ? null : s;
+  }
+
+  async function refresh(doc: vscode.TextDocument): Promise<void> {
+    const key = doc.uri.toString();
+    const text = doc.getText();
+    if (!MENTIONS_TF.test(text)) {
+      collection.delete(doc.uri);
+      return;
+    }
+    try {
+      const py = await loadPythonApi();
+      let entry = entries.get(key);
+      if (!entry) {
+        const script = await py.PythonScript.parse(text);
+        entry = { script, analyzer: new py.ScriptAnalyzer(script, { runtime: await runtimeFor(doc) }), analysis: null };
+        entries.set(key, entry);
+      } else if (entry.script.text !== text) {
+        entry.script.setText(text);
+      }
+      const t0 = Date.now();
+      entry.analysis = entry.analyzer.analyze();
+      collection.set(doc.uri, entry.analysis.findings.map((f) => toDiagnostic(doc.uri, f)));
+      log.trace(`script ${path.basename(doc.uri.fsPath)}: ${entry.analysis.findings.length} finding(s) in ${Date.now() - t0} ms`);
+    } catch (e) {
+      log.warn(`python analysis of ${doc.uri.fsPath} failed: ${errorMessage(e)}`);
+    }
+  }
+
+  function schedule(doc: vscode.TextDocument, delay = 250): void {
+    if (doc.languageId !== 'python' || doc.uri.scheme !== 'file') return;
+    const key = doc.uri.toString();
+    clearTimeout(timers.get(key));
+    timers.set(key, setTimeout(() => void refresh(doc), delay));
+  }
+
+  function forget(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    clearTimeout(timers.get(key));
+    entries.get(key)?.script.dispose();
+    entries.delete(key);
+    collection.delete(doc.uri);
+  }
+
+  async function current(doc: vscode.TextDocument): Promise<Entry | undefined> {
+    const entry = entries.get(doc.uri.toString());
+    if (entry && entry.script.text === doc.getText()) return entry;
+    await refresh(doc);
+    return entries.get(doc.uri.toString());
+  }
+
+  context.subscriptions.push(
+    collection,
+    { dispose: () => entries.forEach((e) => e.script.dispose()) },
+    vscode.workspace.onDidOpenTextDocument((d) => schedule(d, 0)),
+    vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
+    vscode.workspace.onDidCloseTextDocument(forget),
+    vscode.languages.registerHoverProvider(PYTHON, {
+      async provideHover(doc, pos) {
+        const entry = await current(doc);
+        if (!entry?.analysis) return undefined;
+        const py = await loadPythonApi();
+        const configs = (await analyses.listConfigs()).filter((c) => c.parsed.config).map((c) => ({ path: c.uri.fsPath, config: c.parsed.config! }));
+        const link = py.findModelLink(entry.analysis.model, doc.uri.fsPath, configs);
+        let model = null;
+        if (link) {
+          const target = vscode.Uri.file(link.modelPath);
+          const m = models.entryFor(target) ?? models.entryFor(vscode.Uri.file(path.join(link.modelPath, 'saved_model.pb')));
+          if (m) model = await models.open(m).then((h) => h.model, () => null);
+        }
+        const info = py.hoverAt(entry.analysis, { line: pos.line, character: pos.character }, { model, modelPath: link?.modelPath, scriptPath: doc.uri.fsPath });
+        if (!info) return undefined;
+        const md = new vscode.MarkdownString(info.markdown);
+        md.isTrusted = { enabledCommands: [py.VERIFY_COMMAND] };
+        return new vscode.Hover(md, toRange(info.range));
+      },
+    }),
+    vscode.languages.registerCodeActionsProvider(
+      PYTHON,
+      {
+        async provideCodeActions(doc, range) {
+          const entry = await current(doc);
+          const out: vscode.CodeAction[] = [];
+          for (const f of entry?.analysis?.findings ?? []) {
+            if (!toRange(f.range).intersection(range)) continue;
+            for (const fix of f.fixes) {
+              const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+              action.edit = new vscode.WorkspaceEdit();
+              for (const e of fix.edits) action.edit.replace(doc.uri, toRange(e.range), e.newText);
+              action.isPreferred = fix.isPreferred;
+              action.diagnostics = [toDiagnostic(doc.uri, f)];
+              out.push(action);
+            }
+          }
+          return out;
+        },
+      },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    ),
+  );
+  for (const d of vscode.workspace.textDocuments) schedule(d, 0);
+}
+
+function toRange(r: CoreRange): vscode.Range {
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+}
+
+function toDiagnostic(uri: vscode.Uri, f: ScriptFinding): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(toRange(f.range), f.message, severity(f.severity));
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = f.code;
+  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message));
+  return d;
+}
+
+function severity(s: ScriptSeverity): vscode.DiagnosticSeverity {
+  return s === 'error' ? vscode.DiagnosticSeverity.Error : s === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+}
