@@ -17,24 +17,37 @@ export { detectFormat, type FormatTag };
  */
 export async function openModel(input: string): Promise<ModelHandle> {
   const tag = await detectFormat(input);
+  const src = new NodeFileSource(tag.dir);
   try {
-    return await openTagged(tag, input);
+    const handle = await openTagged(tag, src, input);
+    return {
+      model: handle.model,
+      readTensor: (key) => handle.readTensor(key),
+      close: async () => {
+        try {
+          await handle.close();
+        } finally {
+          src.dispose();
+        }
+      },
+    };
   } catch (e) {
+    src.dispose();
     if (isFreezeInspectorError(e)) throw e;
     // A reader bug must still reach the user as a typed error naming the file, never as a crash.
     throw new ModelReadError(input, 'internal', `could not be read: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 }
 
-function openTagged(tag: FormatTag, input: string): Promise<ModelHandle> {
+function openTagged(tag: FormatTag, src: NodeFileSource, input: string): Promise<ModelHandle> {
   switch (tag.kind) {
     case 'saved-model':
-      return openSavedModel(new NodeFileSource(tag.dir), input);
+      return openSavedModel(src, input);
     case 'tf1-meta':
-      return openMetaGraph(new NodeFileSource(tag.dir), tag.metaFile, path.join(tag.dir, tag.metaFile));
+      return openMetaGraph(src, tag.metaFile, path.join(tag.dir, tag.metaFile));
     case 'keras-h5':
-      return openKerasH5(new NodeFileSource(tag.dir), tag.file, path.join(tag.dir, tag.file));
+      return openKerasH5(src, tag.file, path.join(tag.dir, tag.file));
     case 'keras-v3':
-      return openKerasV3(new NodeFileSource(tag.dir), tag.file, path.join(tag.dir, tag.file));
+      return openKerasV3(src, tag.file, path.join(tag.dir, tag.file));
   }
 }

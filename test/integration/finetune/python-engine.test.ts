@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, sharedReal } from '../../helpers/paths';
@@ -132,4 +132,27 @@ test('python engine: cancel stops TensorFlow within 1 s', { skip: (!existsSync(p
   ac.abort();
   await assert.rejects(run, (e: unknown) => isFreezeInspectorError(e) && e.reason === 'cancelled');
   assert.ok(performance.now() - t0 < 1000, `cancel took ${(performance.now() - t0).toFixed(0)} ms`);
+});
+
+test('python engine and tfjs engine on the same .npz data: identical first loss', { skip: !existsSync(py215) && `${py215} absent`, timeout: 300_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-pydata-'));
+  try {
+    try {
+      execFileSync('python3', ['-c', "import numpy as np; rs=np.random.RandomState(1); np.savez_compressed('d.npz', x=rs.normal(size=(6,16,16,3)).astype('float32'), y=rs.uniform(size=(6,4)).astype('float32'))"], { cwd: dir });
+    } catch {
+      t.skip('python3 with numpy not available');
+      return;
+    }
+    const k2 = path.join(repoRoot, 'test/fixtures/generated/k2_cnn_bn/saved_model');
+    const h = await openModel(k2);
+    const config = { ...defaultFreezeConfig(k2), freeze: ['conv1'] };
+    const req = buildVerifyRequest({ requestId: 'npz', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { ...settings, steps: 2, batchSize: 4, data: { kind: 'npy', path: path.join(dir, 'd.npz') } } });
+    await h.close();
+    const py = await new PythonEngine({ interpreter: py215 }).run(req, () => {});
+    const js = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
+    assert.deepEqual(changedSet(js), changedSet(py));
+    assert.ok(Math.abs(js.loss[0]! - py.loss[0]!) <= 1e-4 * Math.max(1, py.loss[0]!), `first loss tfjs ${js.loss[0]} vs TF ${py.loss[0]}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

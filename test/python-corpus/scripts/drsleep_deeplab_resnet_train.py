@@ -1,6 +1,6 @@
 # Source: github.com/DrSleep/tensorflow-deeplab-resnet, train.py (commit a877f5d6e2cdecc26c625b53676f78f87673c429),
 # excerpt: imports and the graph/optimisation part of main() (argument parsing, input pipeline, summaries and
-# checkpoint helpers left out). License: MIT, Copyright (c) 2016 Vladimir Nekrasov. Stored as test data.
+# checkpoint helpers left out; the step loop reduced to its plain training step). License: MIT, Copyright (c) 2016 Vladimir Nekrasov. Stored as test data.
 import tensorflow as tf
 import numpy as np
 
