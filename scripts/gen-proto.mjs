@@ -4,6 +4,9 @@
 // top-level), proto3 scalars, `repeated`, `[packed = ...]` (decoders accept packed and unpacked forms
 // either way), `map<K, V>`, `oneof`, `reserved`, comments. Extension: the field option `[lazy = true]` on a
 // message or bytes field keeps the value as a byte range (`Lazy<T>` from ../wire) decoded on `get()`.
+// `[lazy = true, checked = true]` on a message field also walks the value's bytes when it is read, with the
+// decoder's own checks but storing nothing (a generated `validateX`): a malformed value is refused as early as
+// an eager decode would refuse it, and `get()` cannot fail later.
 // Option `[bigint = true]` on a 64-bit integer field decodes it as bigint (default: number).
 //
 // Output (src/core/formats/proto/gen/, replaced on every run): one module per .proto file with, per
@@ -174,7 +177,7 @@ function parseProto(src, file) {
     expect('=');
     const number = int();
     const opts = fieldOptions();
-    return { name, number, type, repeated, oneof, map: null, lazy: opts.lazy === 'true', bigint: opts.bigint === 'true' };
+    return { name, number, type, repeated, oneof, map: null, lazy: opts.lazy === 'true', checked: opts.checked === 'true', bigint: opts.bigint === 'true' };
   }
 
   function parseMessage(scope) {
@@ -356,12 +359,23 @@ function generate() {
         }
         if (f.lazy && !(f.kind === 'message' || f.type === 'bytes')) throw new Error(`${where}: lazy applies to message or bytes fields`);
         if (f.lazy && f.map) throw new Error(`${where}: lazy map fields are not supported`);
+        if (f.checked && !(f.lazy && f.kind === 'message')) throw new Error(`${where}: checked applies to lazy message fields`);
         if (f.oneof && f.repeated) throw new Error(`${where}: repeated field in oneof`);
       }
     };
     p.messages.forEach(walk);
     p.enums.forEach((e) => allEnums.push(e));
   });
+
+  // Messages that need a validator: targets of checked lazy fields and every message they hold (eagerly
+  // decoded or checked; unchecked lazy fields are only framed, as the decoder frames them).
+  const validated = new Set();
+  const addValidated = (m) => {
+    if (validated.has(m)) return;
+    validated.add(m);
+    for (const f of m.fields) if (f.kind === 'message' && (!f.lazy || f.checked)) addValidated(f.ref.def);
+  };
+  for (const m of allMessages) for (const f of m.fields) if (f.checked) addValidated(f.ref.def);
 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -498,7 +512,10 @@ function generate() {
         } else if (f.kind === 'message') {
           need(f.ref, `decode${f.ref.ts}`);
           if (f.lazy) {
-            const v = `r.lazy(end, ${JSON.stringify(M)}, ${no}, decode${f.ref.ts})`;
+            if (f.checked) need(f.ref, `validate${f.ref.ts}`);
+            const v = f.checked
+              ? `r.lazyChecked(end, ${JSON.stringify(M)}, ${no}, decode${f.ref.ts}, validate${f.ref.ts})`
+              : `r.lazy(end, ${JSON.stringify(M)}, ${no}, decode${f.ref.ts})`;
             body.push(`      case ${(no << 3) | 2}: ${f.repeated ? `m.${key}.push(${v});` : `m.${key} = ${v};${post}`} break;`);
           } else if (f.repeated) {
             body.push(`      case ${(no << 3) | 2}: { const e = r.lenEnd(end, ${JSON.stringify(M)}, ${no}); m.${key}.push(decode${f.ref.ts}(r, e)); break; }`);
@@ -540,6 +557,78 @@ function generate() {
       body.push('  return m;');
       body.push('}');
       body.push('');
+      if (validated.has(m)) emitValidator(m);
+    };
+
+    // Same walk and checks as decode${m.ts}, storing nothing (see `checked` above).
+    const emitValidator = (m) => {
+      const M = m.protoName;
+      const skipLen = (msg, no) => `r.pos = r.lenEnd(end, ${JSON.stringify(msg)}, ${no});`;
+      const readScalar = (type, bigint, msg, no) => (type === 'string' || type === 'bytes' ? skipLen(msg, no) : `${scalarRead(type, bigint, msg, no, 'end')};`);
+      for (const f of m.fields.filter((x) => x.map)) {
+        const key = camel(f.name);
+        const entryName = `${M}.${f.name}Entry`;
+        const kt = f.map.key;
+        const vt = f.kind === 'scalar' ? f.type : f.kind === 'enum' ? 'enum' : null;
+        body.push(`function validate${m.ts}_${key}Entry(r: Reader, end: number): void {`);
+        body.push(`  r.enter(${JSON.stringify(entryName)});`);
+        body.push('  while (r.pos < end) {');
+        body.push(`    const t = r.tag(${JSON.stringify(entryName)});`);
+        body.push('    switch (t) {');
+        body.push(`      case ${(1 << 3) | WIRE[kt]}: ${readScalar(kt, false, entryName, 1)} break;`);
+        if (vt) body.push(`      case ${(2 << 3) | WIRE[vt]}: ${readScalar(vt, false, entryName, 2)} break;`);
+        else {
+          body.push(`      case ${(2 << 3) | 2}: { const e = r.lenEnd(end, ${JSON.stringify(entryName)}, 2); validate${f.ref.ts}(r, e); break; }`);
+          need(f.ref, `validate${f.ref.ts}`);
+        }
+        body.push(`      default: r.skip(t, end, ${JSON.stringify(entryName)});`);
+        body.push('    }');
+        body.push('  }');
+        body.push(`  r.finish(end, ${JSON.stringify(entryName)});`);
+        body.push('}');
+        body.push('');
+      }
+      body.push(`export function validate${m.ts}(r: Reader, end: number): void {`);
+      body.push(`  r.enter(${JSON.stringify(M)});`);
+      body.push('  while (r.pos < end) {');
+      body.push(`    const t = r.tag(${JSON.stringify(M)});`);
+      body.push('    switch (t) {');
+      const wrong = [];
+      for (const f of m.fields) {
+        const key = camel(f.name);
+        const no = f.number;
+        if (f.map) {
+          body.push(`      case ${(no << 3) | 2}: { const e = r.lenEnd(end, ${JSON.stringify(M)}, ${no}); validate${m.ts}_${key}Entry(r, e); break; }`);
+          wrong.push([no, 'length-delimited']);
+        } else if (f.kind === 'message') {
+          if (f.lazy && !f.checked) body.push(`      case ${(no << 3) | 2}: ${skipLen(M, no)} break;`);
+          else {
+            need(f.ref, `validate${f.ref.ts}`);
+            body.push(`      case ${(no << 3) | 2}: { const e = r.lenEnd(end, ${JSON.stringify(M)}, ${no}); validate${f.ref.ts}(r, e); break; }`);
+          }
+          wrong.push([no, 'length-delimited']);
+        } else {
+          const st = f.kind === 'enum' ? 'enum' : f.type;
+          const wt = WIRE[st];
+          body.push(`      case ${(no << 3) | wt}: ${readScalar(st, f.bigint, M, no)} break;`);
+          if (f.repeated && wt !== 2) {
+            body.push(`      case ${(no << 3) | 2}: { const e = r.lenEnd(end, ${JSON.stringify(M)}, ${no}); while (r.pos < e) ${scalarRead(st, f.bigint, M, no, 'end')}; r.endPacked(e, ${JSON.stringify(M)}, ${no}); break; }`);
+            wrong.push([no, `${WIRE_NAME[wt]} or length-delimited`]);
+          } else wrong.push([no, WIRE_NAME[wt]]);
+        }
+      }
+      body.push('      default:');
+      if (wrong.length) {
+        body.push('        switch (t >>> 3) {');
+        for (const [no, exp] of wrong) body.push(`          case ${no}: r.wrongType(t, ${JSON.stringify(M)}, ${JSON.stringify(exp)});`);
+        body.push('        }');
+      }
+      body.push(`        r.skip(t, end, ${JSON.stringify(M)});`);
+      body.push('    }');
+      body.push('  }');
+      body.push(`  r.finish(end, ${JSON.stringify(M)});`);
+      body.push('}');
+      body.push('');
     };
 
     const walkE = (m) => {
@@ -561,8 +650,8 @@ function generate() {
     if (usesEmpty) head.push("import { EMPTY_BYTES } from '../wire';");
     for (const [m, names] of [...imports.entries()].sort()) {
       const all = [...names].sort();
-      const typeNames = all.filter((n) => !/^(create|decode)/.test(n));
-      const valueNames = all.filter((n) => /^(create|decode)/.test(n));
+      const typeNames = all.filter((n) => !/^(create|decode|validate)/.test(n));
+      const valueNames = all.filter((n) => /^(create|decode|validate)/.test(n));
       if (typeNames.length) head.push(`import type { ${typeNames.join(', ')} } from './${m}';`);
       if (valueNames.length) head.push(`import { ${valueNames.join(', ')} } from './${m}';`);
     }

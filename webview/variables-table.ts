@@ -77,8 +77,11 @@ export class VariablesTable {
   }
 
   setQuery(q: string): void {
-    this.query = q.trim().toLowerCase();
+    const query = q.trim().toLowerCase();
+    if (query === this.query) return;
+    this.query = query;
     this.apply();
+    this.viewport.scrollTop = 0;
   }
 
   setSort(column: keyof VariableRow, ascending: boolean): void {
@@ -97,6 +100,8 @@ export class VariablesTable {
     this.sortColumn = column;
     this.options.onSortChange(column, this.ascending);
     this.apply();
+    // A new order starts at its first row.
+    this.setScrollTop(0);
   }
 
   private apply(): void {

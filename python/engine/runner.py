@@ -241,7 +241,7 @@ def load_user_data(kind, path, in_shape, out_shape):
     """Same rules as src/core/finetune/data.ts: .npy inputs, .npz x[/y], CSV rows of inputs[+targets]."""
     import numpy as np
     if kind == "images":
-        raise EngineError("data", f"{path}: image folders are not supported by the engines yet; convert the images to a .npy/.npz array (N, H, W, C) or use synthetic data")
+        return load_images(path, in_shape, out_shape)
     in_size = int(np.prod(in_shape))
     out_size = int(np.prod(out_shape))
     try:
@@ -278,6 +278,48 @@ def load_user_data(kind, path, in_shape, out_shape):
     x = np.asarray(x, dtype=np.float32).reshape(len(x), in_size)
     if y is not None:
         y = np.asarray(y, dtype=np.float32).reshape(len(y), out_size)
+    return x, y
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def load_images(folder, in_shape, out_shape):
+    """A folder of images, decoded and resized by TensorFlow to the model's (H, W, C), pixel values 0-255 as
+    image_dataset_from_directory yields them. Labels come from sub-folder names (sorted, one-hot) when the
+    number of sub-folders equals the output size; otherwise targets are synthetic."""
+    import numpy as np
+    import tensorflow as tf
+    if len(in_shape) != 3:
+        raise EngineError("data", f"{folder}: an image folder needs a model input of shape (H, W, C), not {tuple(in_shape)}")
+    h, w, c = in_shape
+    if not os.path.isdir(folder):
+        raise EngineError("data", f"{folder}: not a folder")
+    classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+    files = []
+    for root, _dirs, names in os.walk(folder):
+        for n in sorted(names):
+            if n.lower().endswith(IMAGE_EXTENSIONS):
+                files.append(os.path.join(root, n))
+    files.sort()
+    if not files:
+        raise EngineError("data", f"{folder}: no images ({', '.join(IMAGE_EXTENSIONS)})")
+    xs = []
+    for f in files:
+        try:
+            img = tf.io.decode_image(tf.io.read_file(f), channels=c, expand_animations=False)
+        except Exception as e:  # noqa: BLE001
+            raise EngineError("data", f"{f}: cannot be decoded: {e}")
+        xs.append(tf.image.resize(tf.cast(img, tf.float32), (h, w)).numpy().reshape(-1))
+    x = np.stack(xs).astype(np.float32)
+    out_size = int(np.prod(out_shape))
+    y = None
+    if classes and len(classes) == out_size:
+        y = np.zeros((len(files), out_size), dtype=np.float32)
+        for i, f in enumerate(files):
+            top = os.path.relpath(f, folder).split(os.sep)[0]
+            if top in classes:
+                y[i, classes.index(top)] = 1.0
     return x, y
 
 

@@ -1,7 +1,8 @@
 // User data for a verification run: `.npy` (inputs), `.npz` (arrays `x` and optionally `y`), or CSV (one sample
 // a row: the input values, then optionally the target values). Decoded to float32 here, for the tfjs engine;
 // python/engine/runner.py reads the same files with numpy, with the same rules.
-// Images are not decoded (no image codec in the engine): such a request is refused with a message.
+// Image folders are decoded by the Python engine only (TensorFlow's decoders); the tfjs engine has no image
+// codec and refuses them with a message.
 import { promises as fsp } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { FinetuneError } from '../io/errors';
@@ -138,7 +139,7 @@ export function parseCsv(text: string, file: string, inputSize: number, outputSi
 
 /** Reads user data for a model with the given per-sample input/output shapes (batch dimension excluded). */
 export async function loadUserData(kind: 'images' | 'npy' | 'csv', file: string, inputShape: readonly number[], outputShape: readonly number[]): Promise<UserData> {
-  if (kind === 'images') fail(file, 'image folders are not supported by the engines yet; convert the images to a .npy/.npz array (N, H, W, C) or use synthetic data');
+  if (kind === 'images') fail(file, 'image folders are decoded by the Python engine only (--engine python: TensorFlow decodes and resizes them); for TensorFlow.js convert them to a .npy/.npz array (N, H, W, C)');
   let bytes: Uint8Array;
   try {
     const stat = await fsp.stat(file);

@@ -28,6 +28,8 @@ export interface ScriptAnalysis {
 export class ScriptAnalyzer {
   private readonly collector = new FactCollector();
   private last: ScriptAnalysis | null = null;
+  /** The model of the last analysis (kept across setOptions: its passes do not depend on the options). */
+  private reusable: ScriptModel | null = null;
 
   constructor(
     readonly script: PythonScript,
@@ -43,7 +45,10 @@ export class ScriptAnalyzer {
     if (this.last && this.last.version === this.script.version) return this.last;
     const src = this.script.text;
     const facts = this.collector.collect(this.script.tree, src);
-    const model = buildScriptModel(src, facts, this.script.lines, this.options.runtime ?? null);
+    // an edit that only moved the facts (whitespace, comments, blank lines) keeps the passes built on them
+    const previous = this.collector.unchanged ? this.reusable : null;
+    const model = buildScriptModel(src, previous ? previous.facts : facts, this.script.lines, this.options.runtime ?? null, previous ?? undefined);
+    this.reusable = model;
     const findings = runRules(model, this.options.rules);
     this.last = { version: this.script.version, findings, model, stats: this.collector.stats };
     return this.last;

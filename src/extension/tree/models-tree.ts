@@ -6,7 +6,11 @@ import type { Layer, Model, Variable } from '../../core/model/ir';
 import type { ModelEntry, ModelService } from '../model-service';
 import type { AnalysisService, ModelAnalysis } from '../analysis-service';
 import { errorMessage } from '../log';
+import { VIEWS } from '../command-ids';
 import { BN_STATE_LABEL, VAR_STATE_LABEL, computeStates, formatCount, formatShape, type BnState, type ModelStates, type VarState } from './model-states';
+
+/** Models loaded as soon as the view lists them (the rest load when expanded). */
+const PRELOAD = 20;
 
 export type ModelNode =
   | { readonly kind: 'model'; readonly id: string; readonly modelKey: string }
@@ -28,6 +32,9 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
   readonly onDidChangeTreeData = this.changed.event;
   private readonly snapshots = new Map<string, Snapshot>();
   private readonly failures = new Map<string, string>();
+  /** Bumped when a model's analysis is invalidated, so an analysis started before cannot install a stale snapshot. */
+  private readonly generation = new Map<string, number>();
+  private epoch = 0;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   /** Variable keys the last verification of each model disagreed on. */
   private readonly disagreements = new Map<string, Set<string>>();
@@ -39,9 +46,13 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
     this.disposables.push(
       models.onDidChangeModels(() => this.changed.fire(undefined)),
       analyses.onDidChange((key) => {
-        if (key === undefined) this.snapshots.clear();
-        else this.snapshots.delete(key);
+        // Drop the stale snapshots and rebuild them in the background, so collapsed rows stay current too.
+        const stale = key === undefined ? [...this.snapshots.keys()] : this.snapshots.has(key) ? [key] : [];
+        for (const k of stale) this.snapshots.delete(k);
+        if (key === undefined) this.epoch++;
+        else this.generation.set(key, (this.generation.get(key) ?? 0) + 1);
         this.changed.fire(key === undefined ? undefined : this.modelNode(key));
+        for (const k of stale) void this.load(k);
       }),
     );
   }
@@ -80,7 +91,12 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
   }
 
   async getChildren(node?: ModelNode): Promise<ModelNode[]> {
-    if (!node) return (await this.models.list()).map((e) => this.modelNode(e.key));
+    if (!node) {
+      const list = await this.models.list();
+      // Load the first models in the background, so their rows show format, config and findings unexpanded.
+      for (const e of list.slice(0, PRELOAD)) if (!this.snapshots.has(e.key) && !this.failures.has(e.key)) void this.load(e.key);
+      return list.map((e) => this.modelNode(e.key));
+    }
     if (node.kind === 'model') {
       const snap = await this.load(node.modelKey);
       if (!snap) return [{ kind: 'message', id: `e:${node.modelKey}:${Date.now()}`, modelKey: node.modelKey, text: this.failures.get(node.modelKey) ?? 'could not be opened', error: true }];
@@ -192,8 +208,13 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
     if (cached) return cached;
     const entry = this.models.get(modelKey);
     if (!entry) return undefined;
+    const stamp = () => `${this.epoch}:${this.generation.get(modelKey) ?? 0}`;
+    const gen = stamp();
     try {
-      const analysis = await this.analyses.analyze(entry);
+      // Reading a large model takes a moment: show the view's progress bar meanwhile.
+      const analysis = await vscode.window.withProgress({ location: { viewId: VIEWS.models } }, () => this.analyses.analyze(entry));
+      // The config changed while this analysis ran: its result is stale, analyze again.
+      if (stamp() !== gen) return this.load(modelKey);
       const snap = buildSnapshot(analysis, this.disagreements.get(modelKey));
       this.snapshots.set(modelKey, snap);
       this.failures.delete(modelKey);

@@ -177,6 +177,9 @@ test('slim: pattern "B" also freezes D/BatchNorm/beta; the saved create_train_op
       assert.equal(s.changes, v.inVarList, v.name);
     }
   }
+  // tf.get_collection('train_op')[0] is the optimizer's apply op, which does not depend on slim's UPDATE_OPS
+  // barrier (only the create_train_op tensor does): running it leaves every moving statistic unchanged.
+  for (const b of saved.batchNorms) assert.equal(b.movingStatsUpdate, false, b.layer);
   const d = result.batchNorms.find((b) => b.layer === 'D/BatchNorm')!;
   assert.equal(d.gammaBetaTrained, false, 'slim has no gamma and D beta is excluded by "B"');
   assert.ok(result.findings.some((f) => f.code === 'frozen-bn-stats-drift' && f.target.name === 'D/BatchNorm'));

@@ -156,3 +156,30 @@ test('python engine and tfjs engine on the same .npz data: identical first loss'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('python engine: a folder of images (PNG and JPEG written by TensorFlow), labels from sub-folders', { skip: !existsSync(py215) && `${py215} absent`, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-images-'));
+  try {
+    execFileSync(py215, ['-c', [
+      'import os, tensorflow as tf',
+      'for i, cls in enumerate(["a", "b", "c", "d"]):',
+      '    os.makedirs(cls)',
+      '    img = tf.cast(tf.random.stateless_uniform((20, 24, 3), seed=(i, 1), maxval=255), tf.uint8)',
+      '    tf.io.write_file(f"{cls}/img{i}.png", tf.io.encode_png(img))',
+      '    tf.io.write_file(f"{cls}/img{i}.jpg", tf.io.encode_jpeg(img))',
+    ].join('\n')], { cwd: dir, stdio: 'ignore', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    const k2 = path.join(repoRoot, 'test/fixtures/generated/k2_cnn_bn/saved_model');
+    const h = await openModel(k2);
+    const config = defaultFreezeConfig(k2);
+    const req = buildVerifyRequest({ requestId: 'img', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { ...settings, steps: 2, batchSize: 4, data: { kind: 'images', path: dir } } });
+    await h.close();
+    const py = await new PythonEngine({ interpreter: py215 }).run(req, () => {});
+    assert.equal(py.loss.length, 2);
+    assert.ok(py.loss.every(Number.isFinite));
+    assert.equal(py.data, `images: ${dir}`);
+    // The tfjs engine has no image codec: it refuses with a pointer to the Python engine.
+    await assert.rejects(runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } }), /decoded by the Python engine only/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -80,7 +80,7 @@ test('shapes that do not fit the model, and image folders, are refused with a me
   if (!numpy) return t.skip('no numpy');
   await assert.rejects(loadUserData('npy', path.join(dir, 'wrong.npy'), [16, 16, 3], [4]), /do not fit the model's input \(N, 16, 16, 3\)/);
   await assert.rejects(loadUserData('csv', path.join(dir, 'data.csv'), [8, 8, 3], [4]), /rows have 772 columns; the model needs 192 input values/);
-  await assert.rejects(loadUserData('images', dir, [16, 16, 3], [4]), /image folders are not supported/);
+  await assert.rejects(loadUserData('images', dir, [16, 16, 3], [4]), /image folders are decoded by the Python engine only/);
   await assert.rejects(loadUserData('npy', path.join(dir, 'missing.npy'), [16, 16, 3], [4]), (e: unknown) => isFreezeInspectorError(e) && e.reason === 'data');
 });
 

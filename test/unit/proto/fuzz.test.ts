@@ -26,7 +26,7 @@ function decodeAll(bytes: Uint8Array): void {
   for (const mg of sm.metaGraphs) {
     const lib = mg.graphDef?.library?.get();
     for (const f of lib?.function.slice(0, 20) ?? []) f.get();
-    for (const n of mg.graphDef?.node ?? []) for (const a of n.attr.values()) a.tensor?.tensorContent?.get();
+    for (const n of mg.graphDef?.node ?? []) for (const a of n.get().attr.values()) a.tensor?.tensorContent?.get();
   }
 }
 

@@ -240,3 +240,112 @@ test('findings positions are UTF-16 columns on lines with non-ASCII text', async
   assert.equal(f.length, 1);
   assert.deepEqual(f[0]!.range.start, { line: 1, character: 26 });
 });
+
+// BatchNorm built outside the script (a model class): the train op collecting UPDATE_OPS is the evidence.
+const TF1_EXTERNAL_MODEL = lines(
+  'import tensorflow as tf',
+  'from nets import resnet_model',
+  'def model_fn(features, labels, mode, fine_tune=False):',
+  '    model = resnet_model.Model(50)',
+  '    logits = model(features, mode == tf.estimator.ModeKeys.TRAIN)',
+  '    loss = tf.losses.sparse_softmax_cross_entropy(logits=logits, labels=labels)',
+  '    optimizer = tf.train.MomentumOptimizer(0.1, 0.9)',
+  '    def _head_only(gvs):',
+  "        return [(g, v) for g, v in gvs if 'dense' in v.name]",
+  '    grad_vars = optimizer.compute_gradients(loss)',
+  '    if fine_tune:',
+  '        grad_vars = _head_only(grad_vars)',
+  '    minimize_op = optimizer.apply_gradients(grad_vars)',
+);
+
+test('frozen-bn-stats-drift: gradients filtered by a helper, every UPDATE_OPS grouped with the train op', async () => {
+  const src = TF1_EXTERNAL_MODEL + lines('    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)', '    train_op = tf.group(minimize_op, update_ops)', '    return train_op');
+  const f = await findings(src, 'frozen-bn-stats-drift');
+  assert.equal(f.length, 1);
+  assert.equal(f[0]!.range.start.line, 13);
+  assert.match(f[0]!.message, /containing 'dense'/);
+});
+
+test('frozen-bn-stats-drift negatives: unfiltered gradients; update ops not run; helper that keeps everything', async () => {
+  const unfiltered = TF1_EXTERNAL_MODEL.replace('        grad_vars = _head_only(grad_vars)', '        grad_vars = grad_vars') + lines('    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)', '    return tf.group(minimize_op, update_ops)');
+  assert.deepEqual(await findings(unfiltered, 'frozen-bn-stats-drift'), []);
+  const noUpdates = TF1_EXTERNAL_MODEL + lines('    return minimize_op');
+  assert.deepEqual(await findings(noUpdates, 'frozen-bn-stats-drift'), []);
+  const keepAll = TF1_EXTERNAL_MODEL.replace("if 'dense' in v.name]", ']') + lines('    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)', '    return tf.group(minimize_op, update_ops)');
+  assert.deepEqual(await findings(keepAll, 'frozen-bn-stats-drift'), []);
+});
+
+test('frozen-bn-stats-drift: two training phases; only the restricted phase drifts, its own UPDATE_OPS is reported', async () => {
+  const src = lines(
+    'import tensorflow as tf',
+    'class Trainer(object):',
+    '    def __init__(self):',
+    "        self.training = tf.placeholder(dtype=tf.bool, name='training')",
+    '        self.loss = build_loss(self.training)',
+    '        self.head_vars = []',
+    '        for var in tf.trainable_variables():',
+    "            if var.op.name.startswith('head'):",
+    '                self.head_vars.append(var)',
+    '        first = tf.train.AdamOptimizer(1e-3).minimize(self.loss, var_list=self.head_vars)',
+    '        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):',
+    '            with tf.control_dependencies([first]):',
+    '                self.train_head = tf.no_op()',
+    '        second = tf.train.AdamOptimizer(1e-4).minimize(self.loss, var_list=tf.trainable_variables())',
+    '        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):',
+    '            with tf.control_dependencies([second]):',
+    '                self.train_all = tf.no_op()',
+  );
+  const f = await findings(src, 'frozen-bn-stats-drift');
+  assert.deepEqual(f.map((x) => x.range.start.line), [10]);
+  // the GAN shape (two different restricted sets) stays silent
+  const gan = src.replace('var_list=tf.trainable_variables()', 'var_list=self.other_vars');
+  assert.deepEqual(await findings(gan.replace("        self.head_vars = []", "        self.other_vars = [v for v in tf.trainable_variables() if v.name.startswith('d')]\n        self.head_vars = []"), 'frozen-bn-stats-drift'), []);
+});
+
+test('frozen-bn-stats-drift: slim-style helper returning a subset under a flag, update ops of the whole clone', async () => {
+  const src = lines(
+    'import tensorflow as tf',
+    'from nets import nets_factory',
+    'def _get_variables_to_train():',
+    '  if FLAGS.trainable_scopes is None:',
+    '    return tf.trainable_variables()',
+    "  scopes = [scope.strip() for scope in FLAGS.trainable_scopes.split(',')]",
+    '  variables_to_train = []',
+    '  for scope in scopes:',
+    '    variables_to_train.extend(tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope))',
+    '  return variables_to_train',
+    'def main(_):',
+    "  network_fn = nets_factory.get_network_fn('resnet_v1_50', num_classes=10, is_training=True)",
+    '  clones = model_deploy.create_clones(deploy_config, clone_fn, [batch_queue])',
+    '  first_clone_scope = deploy_config.clone_scope(0)',
+    '  update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, first_clone_scope)',
+    '  total_loss, grads = model_deploy.optimize_clones(clones, optimizer, var_list=_get_variables_to_train())',
+    '  update_ops.append(optimizer.apply_gradients(grads))',
+    '  train_tensor = control_flow_ops.with_dependencies([tf.group(*update_ops)], total_loss)',
+  );
+  assert.deepEqual((await findings(src, 'frozen-bn-stats-drift')).map((x) => x.range.start.line), [14]);
+  // update ops of one named scope are not the whole clone
+  assert.deepEqual(await findings(src.replace('first_clone_scope)', "'resnet_v1_50/logits')"), 'frozen-bn-stats-drift'), []);
+});
+
+test('finetune-bn-training-mode: a guard `cond and not isinstance(layer, BatchNormalization)` keeps BatchNorm frozen', async () => {
+  const src = lines(
+    'from tensorflow import keras',
+    'from tensorflow.keras import layers',
+    "base = keras.applications.MobileNetV2(include_top=False, weights='imagenet')",
+    'base.trainable = False',
+    'model = keras.Sequential([base, layers.Dense(2)])',
+    "model.compile('adam', 'mse')",
+    'model.fit(x, y)',
+    'go = False',
+    'for layer in base.layers:',
+    "    if 'block_10' in layer.name:",
+    '        go = True',
+    '    if go and not isinstance(layer, layers.BatchNormalization):',
+    '        layer.trainable = True',
+    "model.compile('adam', 'mse')",
+    'model.fit(x, y)',
+  );
+  assert.deepEqual(await findings(src, 'finetune-bn-training-mode'), []);
+  assert.equal((await findings(src.replace(' and not isinstance(layer, layers.BatchNormalization)', ''), 'finetune-bn-training-mode')).length, 1);
+});

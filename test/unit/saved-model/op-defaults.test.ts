@@ -24,7 +24,8 @@ test('stripped FusedBatchNormV3 attrs get their OpDef defaults (is_training=true
     const mg = sm.metaGraphs[0];
     const fromOpList = opDefaultsFrom(mg.metaInfoDef?.strippedOpList);
     for (const f of mg.graphDef?.library?.get().function ?? []) {
-      for (const nd of f.get().nodeDef) {
+      for (const lazy of f.get().nodeDef) {
+        const nd = lazy.get();
         if (nd.op !== 'FusedBatchNormV3') continue;
         const a = toGraphNode(nd, fromOpList).attrs;
         const b = toGraphNode(nd, BUILTIN_OP_DEFAULTS).attrs;

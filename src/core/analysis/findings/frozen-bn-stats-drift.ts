@@ -9,13 +9,15 @@ import { unfreezeGammaBetaFix } from './unfreeze-gamma-beta';
 export const frozenBnStatsDrift: FindingRule = (p) => {
   const drifting = p.batchNorms.filter((a) => gammaBetaFrozen(a) && a.outcome.movingStatsUpdate);
   if (drifting.length === 0) return [];
-  const allLayers = p.batchNorms.map((a) => a.bn.layer);
+  const driftingLayers = new Set(drifting.map((d) => d.bn.layer));
+  // Scopes for trainingOverrides may cover other drifting layers, never a layer that is fine as it is.
+  const keepOut = p.batchNorms.map((a) => a.bn.layer).filter((l) => !driftingLayers.has(l));
   // With the saved train op, var_list and update ops come from the graph: only the training flag can be changed.
   const configTrainOp = p.runtime === 'tf1-graph' && !p.tf1?.usesSavedTrainOp;
   const restrictFix = configTrainOp ? restrictUpdateOpsFix(p) : null;
   return drifting.map((a): Finding => {
     const fixes: Fix[] = [];
-    const scope = coverScopes([a.bn.layer], allLayers.filter((l) => l === a.bn.layer || !drifting.some((d) => d.bn.layer === l)))[0]!;
+    const scope = coverScopes([a.bn.layer], [a.bn.layer, ...keepOut])[0]!;
     fixes.push({
       title: `Call "${scope}" with training=False (trainingOverrides): the frozen part then uses and keeps its moving statistics`,
       isPreferred: true,

@@ -92,7 +92,12 @@ export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex
   if (!graph) return updatesWithoutGraph(config);
   const index = graphIndex ?? graphIndexFor(graph);
   const collection = (name: string) => (graph.collections[name] ?? []).map(nodeName);
-  const trainOps = TRAIN_OP_COLLECTIONS.flatMap(collection).filter((n) => index.find(n) >= 0);
+  // The saved train op is what `tf.get_collection('train_op')[0]` returns: the first entry. Later entries can
+  // differ (slim's create_train_op tensor sits behind the optimizer's own apply op, which apply_gradients adds
+  // first, and only the tensor depends on the UPDATE_OPS barrier).
+  const candidates = [...new Set(TRAIN_OP_COLLECTIONS.flatMap(collection).filter((n) => index.find(n) >= 0))];
+  const trainOps = candidates.slice(0, 1);
+  const otherTrainOps = candidates.slice(1);
   const bnUpdateNames = model.batchNorms.flatMap((b) => [...(b.graph?.movingMeanUpdates ?? []), ...(b.graph?.movingVarianceUpdates ?? [])]);
   const hasCollection = graph.collections['update_ops'] !== undefined;
   const updateCollection = hasCollection ? collection('update_ops') : bnUpdateNames;
@@ -107,7 +112,8 @@ export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex
   let selected: ReadonlySet<string> | null = null;
   if (usesSavedTrainOp) {
     seeds = trainOps.map((n) => index.find(n));
-    updateOpsSource = `the train op saved in the graph ("${trainOps.join('", "')}") runs as it is ("useSavedTrainOp": true): reachability on the real graph decides`;
+    const others = otherTrainOps.length ? ` (the first entry of the train_op collection, as tf.get_collection('train_op')[0] returns; not ${otherTrainOps.map((o) => `"${o}"`).join(', ')})` : '';
+    updateOpsSource = `the train op saved in the graph, "${trainOps[0]}"${others}, runs as it is ("useSavedTrainOp": true): reachability on the real graph decides`;
   } else {
     const chosen = selectUpdateOps(updateCollection, config.updateOps);
     selected = new Set(chosen);

@@ -169,7 +169,7 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
     const batches = await makeBatches(tfModel, req);
     const before = snapshot(byWeight.keys());
     const probeX = batches[0]!.x;
-    const gapsBefore = probe(tfModel, controller, probeX);
+    const gapsBefore = probe(tfModel, controller, probeX, req.training);
 
     const optimizer = makeOptimizer(req);
     const loss: number[] = [];
@@ -182,7 +182,8 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
       const ts = performance.now();
       controller.mode = 'train';
       const f = (): tf.Scalar => {
-        const out = tfModel.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+        // The flag the model is called with reaches Dropout & co.; BatchNorm layers follow the plan (batch-norm.ts).
+        const out = tfModel.apply(x, { training: req.training }) as tf.Tensor | tf.Tensor[];
         const outs = Array.isArray(out) ? out : [out];
         let total = tf.scalar(0);
         outs.forEach((o, i) => {
@@ -213,7 +214,7 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
     }
 
     progress('measuring', 'comparing variables');
-    const gapsAfter = probe(tfModel, controller, probeX);
+    const gapsAfter = probe(tfModel, controller, probeX, req.training);
     const after = snapshot(byWeight.keys());
     const predictions = new Map(req.predictions.map((p) => [p.key, p]));
     const variables: VariableObservation[] = [];
@@ -362,11 +363,11 @@ function makeOptimizer(req: VerifyRequest): tf.Optimizer {
 }
 
 /** Model-level and per-BN train/inference gaps on one batch, without changing anything. */
-function probe(model: tfl.LayersModel, controller: BatchNormController, x: tf.Tensor | tf.Tensor[]): { model: number; layers: Map<string, number> } {
+function probe(model: tfl.LayersModel, controller: BatchNormController, x: tf.Tensor | tf.Tensor[], training: boolean): { model: number; layers: Map<string, number> } {
   controller.gaps.clear();
   const gap = tf.tidy(() => {
     controller.mode = 'probe';
-    const tr = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+    const tr = model.apply(x, { training }) as tf.Tensor | tf.Tensor[];
     controller.mode = 'inference';
     const inf = model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
     const a = Array.isArray(tr) ? tr : [tr];

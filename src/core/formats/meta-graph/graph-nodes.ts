@@ -2,8 +2,10 @@
 // TF2 (and `strip_default_attrs=True`) drops attrs equal to their default: a training-mode
 // FusedBatchNormV3 then has no `is_training` attr at all (SEMANTICS.md 1.3, gotcha 1).
 import type { AttrValue as IrAttr, GraphNode } from '../../model/ir';
-import type { AttrValue, NodeDef, OpList, TensorProto, TensorShapeProto } from '../proto/gen';
+import type { AttrValue, FunctionDef, NodeDef, OpList, TensorProto, TensorShapeProto } from '../proto/gen';
+import { decodeNodeDef } from '../proto/gen';
 import { dtypeByteSize, dtypeName } from '../proto/dtype';
+import { Reader, wireRange, type Lazy, type WireRange } from '../proto/wire';
 
 /** Tensors with more elements than this keep `values: null`. */
 export const MAX_TENSOR_VALUES = 64;
@@ -42,13 +44,140 @@ export function opDefaultsFrom(opList: OpList | undefined): OpDefaults {
   return out;
 }
 
-/** IR node with defaults applied for attrs the NodeDef leaves out. */
+/**
+ * IR node with defaults applied for attrs the NodeDef leaves out. `mapInput` rewrites inputs
+ * (function bodies: 'x:out:0' -> 'x').
+ */
 export function toGraphNode(n: NodeDef, defaults: OpDefaults): GraphNode {
   const attrs: Record<string, IrAttr> = {};
   for (const [k, v] of n.attr) if (k !== '__proto__') attrs[k] = simplifyAttr(v);
   const d = defaults.get(n.op);
   if (d) for (const [k, v] of d) if (!(k in attrs) && k !== '__proto__') attrs[k] = v;
   return { name: n.name, op: n.op, inputs: n.input, attrs };
+}
+
+const NODE_DEF = 'NodeDef';
+
+/**
+ * toGraphNode for nodes still in their bytes (GraphDef.node and FunctionDef.node_def are lazy). Name, op
+ * and inputs are read now (a malformed node framing throws ModelReadError here, as a full decode would);
+ * `attrs` is an enumerable getter that decodes the node's attrs, with defaults applied, on first access and
+ * keeps the result. Most nodes of a large graph (Identity, Conv2D, ...) are never asked for their attrs
+ * while opening; JSON, structured clone and object spread read the getter like a plain property, so the
+ * node looks the same as toGraphNode's. `mapInput` rewrites inputs (function bodies: 'x:out:0' -> 'x').
+ */
+export function lazyGraphNodes(nodes: readonly Lazy<NodeDef>[], defaults: OpDefaults, mapInput?: (input: string) => string): GraphNode[] {
+  const out: GraphNode[] = new Array(nodes.length);
+  // Inputs repeat (a node feeds many others; control inputs fan in): keeping one string per distinct input
+  // makes the IR several MB smaller on large graphs, and what stays alive is what the GC copies.
+  const strings = new Map<string, string>();
+  let r: Reader | null = null;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    const range = wireRange(node);
+    if (!range) {
+      const g = toGraphNode(node.get(), defaults);
+      out[i] = mapInput ? { ...g, inputs: g.inputs.map(mapInput) } : g;
+      continue;
+    }
+    // One reader for the whole list (nodes of one graph share its buffer).
+    if (r === null || r.buf !== range.buf || r.file !== range.file) r = new Reader(range.buf, range.file);
+    r.pos = range.start;
+    r.depth = range.depth;
+    out[i] = scanNode(r, range.end, node, defaults, mapInput, strings);
+  }
+  return out;
+}
+
+function scanNode(
+  r: Reader,
+  end: number,
+  node: Lazy<NodeDef>,
+  defaults: OpDefaults,
+  mapInput: ((input: string) => string) | undefined,
+  strings: Map<string, string>,
+): GraphNode {
+  let name = '';
+  let op = '';
+  const inputs: string[] = [];
+  r.enter(NODE_DEF);
+  while (r.pos < end) {
+    const t = r.tag(NODE_DEF);
+    switch (t) {
+      case 10: name = r.string(end, NODE_DEF, 1); break;
+      case 18: {
+        op = r.string(end, NODE_DEF, 2);
+        const known = strings.get(op);
+        if (known === undefined) strings.set(op, op);
+        else op = known;
+        break;
+      }
+      case 26: {
+        let input = r.string(end, NODE_DEF, 3);
+        if (mapInput) input = mapInput(input);
+        const known = strings.get(input);
+        if (known === undefined) strings.set(input, input);
+        inputs.push(known ?? input);
+        break;
+      }
+      case 34: // device
+      case 42: // attr entry: decoded on demand
+        r.pos = r.lenEnd(end, NODE_DEF, t >>> 3);
+        break;
+      default:
+        if (t >>> 3 >= 1 && t >>> 3 <= 5) r.wrongType(t, NODE_DEF, 'length-delimited');
+        r.skip(t, end, NODE_DEF);
+    }
+  }
+  r.finish(end, NODE_DEF);
+  let attrs: Readonly<Record<string, IrAttr>> | undefined;
+  return {
+    name,
+    op,
+    inputs,
+    get attrs(): Readonly<Record<string, IrAttr>> {
+      // Decoded afresh (not through node.get(), which would keep the whole NodeDef alive).
+      return (attrs ??= toGraphNode(decodeLazyAgain(node), defaults).attrs);
+    },
+  };
+}
+
+function decodeLazyAgain(node: Lazy<NodeDef>): NodeDef {
+  const range = wireRange(node) as WireRange;
+  const r = new Reader(range.buf, range.file, range.start);
+  r.depth = range.depth;
+  return decodeNodeDef(r, range.end);
+}
+
+/**
+ * `signature.name` of a function still in its bytes, without decoding its body: a library holds hundreds
+ * of functions and a graph calls a few. Same value as `f.get().signature?.name ?? ''` (repeated
+ * `signature` fields merge, the last name wins).
+ */
+export function functionName(f: Lazy<FunctionDef>): string {
+  const range = wireRange(f);
+  if (!range) return f.get().signature?.name ?? '';
+  const r = new Reader(range.buf, range.file, range.start);
+  r.depth = range.depth;
+  let name = '';
+  r.enter('FunctionDef');
+  while (r.pos < range.end) {
+    const t = r.tag('FunctionDef');
+    if (t !== 10) {
+      r.skip(t, range.end, 'FunctionDef');
+      continue;
+    }
+    const e = r.lenEnd(range.end, 'FunctionDef', 1);
+    r.enter('OpDef');
+    while (r.pos < e) {
+      const u = r.tag('OpDef');
+      if (u === 10) name = r.string(e, 'OpDef', 1);
+      else r.skip(u, e, 'OpDef');
+    }
+    r.finish(e, 'OpDef');
+  }
+  r.finish(range.end, 'FunctionDef');
+  return name;
 }
 
 /** Dimensions (-1 unknown), or null for an unknown rank / missing shape. */

@@ -19,6 +19,7 @@ export const OBJECT_GRAPH_KEY = '_CHECKPOINTABLE_OBJECT_GRAPH';
 
 /** TensorFlow's escaping of one object-graph edge name inside a checkpoint key. */
 export function escapeLocalName(name: string): string {
+  if (name.indexOf('.') < 0 && name.indexOf('/') < 0) return name;
   return name.replace(/\./g, '..').replace(/\//g, '.S');
 }
 
@@ -53,6 +54,37 @@ export function breadthFirstPaths(nodes: readonly GraphNodeLike[]): (readonly Pa
     }
   }
   return paths;
+}
+
+/**
+ * pathString of every node's path, each built from its parent's (a path is its parent's path plus one step),
+ * so a deep graph costs one concatenation per node rather than a join over the whole path.
+ */
+function pathStrings(paths: readonly (readonly PathStep[] | null)[]): (string | null)[] {
+  const out: (string | null)[] = new Array<string | null>(paths.length).fill(null);
+  // Shorter paths first, so a parent's string is ready before its children's (no recursion: chains can be long).
+  const byLength: number[][] = [];
+  paths.forEach((p, id) => {
+    if (p) (byLength[p.length] ??= []).push(id);
+  });
+  for (const ids of byLength) {
+    for (const id of ids ?? []) {
+      const p = paths[id] as readonly PathStep[];
+      if (p.length === 0) {
+        out[id] = '';
+        continue;
+      }
+      const last = p[p.length - 1];
+      const parent = paths[last.parent];
+      const prefix = out[last.parent];
+      // breadthFirstPaths extends the parent's path by one step; anything else is joined in full.
+      if (parent && parent.length === p.length - 1 && prefix !== null) {
+        const e = escapeLocalName(last.name);
+        out[id] = p.length === 1 ? e : `${prefix}/${e}`;
+      } else out[id] = pathString(p);
+    }
+  }
+  return out;
 }
 
 /** 'layer_with_weights-0/kernel' (escaped edge names joined with '/'); '' for the root. */
@@ -113,6 +145,7 @@ export interface MapObjectGraphOptions {
 export function mapObjectGraph(graph: SavedObjectGraph, options: MapObjectGraphOptions = {}): ObjectGraphMap {
   const nodes = graph.nodes;
   const paths = breadthFirstPaths(nodes);
+  const pathOf = pathStrings(paths);
   const optimizerNodes = findOptimizerNodes(graph);
 
   const slots = new Map<number, SlotInfo>();
@@ -126,9 +159,8 @@ export function mapObjectGraph(graph: SavedObjectGraph, options: MapObjectGraphO
 
   const incoming = new Map<number, string[]>();
   nodes.forEach((n, parent) => {
-    const p = paths[parent];
-    if (p === null) return;
-    const prefix = pathString(p);
+    const prefix = pathOf[parent];
+    if (prefix === null) return;
     for (const c of n.children) {
       if (nodes[c.nodeId]?.kindCase !== 'variable') continue;
       const s = (prefix ? prefix + '/' : '') + escapeLocalName(c.localName);
@@ -144,14 +176,14 @@ export function mapObjectGraph(graph: SavedObjectGraph, options: MapObjectGraphO
   nodes.forEach((n, id) => {
     if (n.kindCase !== 'variable' || !n.variable) return;
     const path = paths[id];
-    const objectPath = path ? pathString(path) : null;
+    const objectPath = pathOf[id];
     const slot = slots.get(id) ?? null;
     let checkpointKey = '';
     if (slot) {
-      const orig = paths[slot.originalNodeId];
-      const opt = paths[slot.optimizerNodeId];
-      if (orig && opt) {
-        checkpointKey = `${pathString(orig)}/${OPTIMIZER_SLOT}/${pathString(opt)}/${escapeLocalName(slot.slotName)}/${OBJECT_ATTRIBUTES}/${VARIABLE_VALUE}`;
+      const orig = pathOf[slot.originalNodeId];
+      const opt = pathOf[slot.optimizerNodeId];
+      if (orig != null && opt != null) {
+        checkpointKey = `${orig}/${OPTIMIZER_SLOT}/${opt}/${escapeLocalName(slot.slotName)}/${OBJECT_ATTRIBUTES}/${VARIABLE_VALUE}`;
       }
     } else if (objectPath !== null) {
       checkpointKey = `${objectPath}/${OBJECT_ATTRIBUTES}/${VARIABLE_VALUE}`;

@@ -3,7 +3,7 @@
 // in such files; epsilon is taken from the traced functions' `<layer>[_N]/batchnorm/add/y` const when present.
 import type { BatchNorm, Variable } from '../../model/ir';
 import type { FunctionDef, GraphDef } from '../proto/gen';
-import { shortFloat32, tensorValues } from '../meta-graph/graph-nodes';
+import { BUILTIN_OP_DEFAULTS, functionName, lazyGraphNodes, shortFloat32, tensorValues } from '../meta-graph/graph-nodes';
 
 export const KERAS_DEFAULT_MOMENTUM = 0.99;
 export const KERAS_DEFAULT_EPSILON = 0.001;
@@ -65,11 +65,15 @@ function epsilonConsts(graph: GraphDef | undefined): { name: string; value: numb
   const out: { name: string; value: number }[] = [];
   const fns = graph?.library?.get().function ?? [];
   for (const lazy of fns) {
-    const f: FunctionDef = lazy.get();
-    const fname = f.signature?.name ?? '';
+    // The name first: save/restore functions are skipped without decoding their bodies.
+    const fname = functionName(lazy);
     if (fname.includes('_traced_save') || fname.includes('_traced_restore')) continue;
-    for (const n of f.nodeDef) {
-      if (n.op !== 'Const' || !n.name.endsWith('batchnorm/add/y')) continue;
+    const f: FunctionDef = lazy.get();
+    const heads = lazyGraphNodes(f.nodeDef, BUILTIN_OP_DEFAULTS);
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i];
+      if (head.op !== 'Const' || !head.name.endsWith('batchnorm/add/y')) continue;
+      const n = f.nodeDef[i].get();
       const t = n.attr.get('value')?.tensor;
       const v = t ? tensorValues(t, 1) : null;
       if (v && typeof v[0] === 'number') out.push({ name: n.name, value: shortFloat32(v[0]) });

@@ -36,6 +36,7 @@ export interface Tf1VariableFacts {
 }
 
 export function detectBatchNorms(g: GraphIndex, vars: Tf1VariableFacts): BatchNorm[] {
+  const scoped = new ScopedNodes(g);
   const groups = new Map<string, { fused: GraphNode[]; moments: GraphNode[]; opScopes: Set<string> }>();
   const group = (scope: string) => {
     let x = groups.get(scope);
@@ -103,7 +104,7 @@ export function detectBatchNorms(g: GraphIndex, vars: Tf1VariableFacts): BatchNo
   for (const n of g.nodes) {
     if (n.op !== 'Mean' || !n.name.endsWith('/moments/mean')) continue;
     const opScope = n.name.slice(0, -'/moments/mean'.length);
-    const varScope = bnVariableScopeRead(g, opScope, vars);
+    const varScope = bnVariableScopeRead(g, scoped, opScope, vars);
     if (varScope === null) continue;
     const x = group(varScope);
     x.moments.push(n);
@@ -124,7 +125,7 @@ export function detectBatchNorms(g: GraphIndex, vars: Tf1VariableFacts): BatchNo
     const meanUpdates = movingMean ? (writers.get(movingMean) ?? []) : [];
     const varUpdates = movingVariance ? (writers.get(movingVariance) ?? []) : [];
     const form: 'fused' | 'moments' = fused.length > 0 ? 'fused' : 'moments';
-    const predicates = opScopes.flatMap((s) => condPredicates(g, s));
+    const predicates = opScopes.flatMap((s) => condPredicates(g, scoped, s));
 
     let isTraining: boolean | 'dynamic';
     let normOps: string[];
@@ -141,8 +142,8 @@ export function detectBatchNorms(g: GraphIndex, vars: Tf1VariableFacts): BatchNo
       normOps = moments.map((n) => n.name);
       isTraining = predicates.length > 0 ? 'dynamic' : true;
     } else {
-      normOps = g.nodes
-        .filter((n) => n.op === 'Rsqrt' && n.name.includes('batchnorm/') && opScopes.some((s) => n.name.startsWith(s + '/')))
+      normOps = scoped.rsqrt
+        .filter((n) => opScopes.some((s) => n.name.startsWith(s + '/')))
         .map((n) => n.name)
         .sort();
       isTraining = false;
@@ -164,7 +165,7 @@ export function detectBatchNorms(g: GraphIndex, vars: Tf1VariableFacts): BatchNo
       className: 'BatchNormalization',
       axis: axisOf(g, opScopes, fused, ifFlags),
       momentum: momentumOf([...meanUpdates, ...varUpdates]),
-      epsilon: epsilonOf(g, opScopes, fused, ifFlags),
+      epsilon: epsilonOf(g, scoped, opScopes, fused, ifFlags),
       center: beta !== null,
       scale: gamma !== null,
       renorm: vars.names.has(`${scope}/renorm_mean`),
@@ -189,12 +190,52 @@ export function detectBatchNorms(g: GraphIndex, vars: Tf1VariableFacts): BatchNo
 
 const BN_LEAVES = new Set(['gamma', 'beta', 'moving_mean', 'moving_variance']);
 
+/**
+ * The few node lists the per-layer rules scan, built once per graph: scanning every node for every layer
+ * made detection O(nodes x layers). Lists keep graph order, so results are the same as a full scan's.
+ */
+class ScopedNodes {
+  /** Cond/select nodes (COND_PREDICATE_INPUT ops) under each scope: 'a/b/Switch' is under 'a' and 'a/b'. */
+  readonly conds = new Map<string, GraphNode[]>();
+  /** Nodes named '.../batchnorm/add/y' (the non-fused epsilon const). */
+  readonly epsilonConsts: GraphNode[] = [];
+  /** Rsqrt nodes with 'batchnorm/' in their name (inference-only non-fused form). */
+  readonly rsqrt: GraphNode[] = [];
+  private under: Map<string, GraphNode[]> | null = null;
+
+  constructor(private readonly g: GraphIndex) {
+    for (const n of g.nodes) {
+      if (COND_PREDICATE_INPUT[n.op] !== undefined) addUnderScopes(this.conds, n);
+      if (n.name.endsWith('batchnorm/add/y')) this.epsilonConsts.push(n);
+      if (n.op === 'Rsqrt' && n.name.includes('batchnorm/')) this.rsqrt.push(n);
+    }
+  }
+
+  /** Every node whose name starts with `scope + '/'`, in graph order (index built on first use). */
+  nodesUnder(scope: string): readonly GraphNode[] {
+    if (!this.under) {
+      this.under = new Map();
+      for (const n of this.g.nodes) addUnderScopes(this.under, n);
+    }
+    return this.under.get(scope) ?? [];
+  }
+}
+
+/** Adds `n` to the list of every scope `s` with n.name.startsWith(s + '/'). */
+function addUnderScopes(into: Map<string, GraphNode[]>, n: GraphNode): void {
+  const name = n.name;
+  for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) {
+    const s = name.slice(0, i);
+    let list = into.get(s);
+    if (!list) into.set(s, (list = []));
+    list.push(n);
+  }
+}
+
 /** The scope of the BatchNorm variables read by ops under `opScope`, or null. */
-function bnVariableScopeRead(g: GraphIndex, opScope: string, vars: Tf1VariableFacts): string | null {
+function bnVariableScopeRead(g: GraphIndex, scoped: ScopedNodes, opScope: string, vars: Tf1VariableFacts): string | null {
   if (vars.names.has(`${opScope}/moving_mean`) || vars.names.has(`${opScope}/moving_variance`)) return opScope;
-  const prefix = opScope + '/';
-  for (const n of g.nodes) {
-    if (!n.name.startsWith(prefix)) continue;
+  for (const n of scoped.nodesUnder(opScope)) {
     for (const i of g.dataInputs(n)) {
       const v = g.resolveVariable(i);
       if (v && vars.names.has(v.name) && BN_LEAVES.has(v.name.slice(v.name.lastIndexOf('/') + 1))) return scopeOf(v.name);
@@ -258,26 +299,32 @@ function movingAverageWriters(g: GraphIndex, vars: Tf1VariableFacts): Map<string
 }
 
 /** Predicate tensors of the conds/selects inside a scope. */
-function condPredicates(g: GraphIndex, scope: string): string[] {
+function condPredicates(g: GraphIndex, scoped: ScopedNodes, scope: string): string[] {
   const out: string[] = [];
-  for (const n of g.nodes) {
+  for (const n of scoped.conds.get(scope) ?? []) {
     const k = COND_PREDICATE_INPUT[n.op];
-    if (k === undefined || !n.name.startsWith(scope + '/')) continue;
+    if (k === undefined) continue;
     const pred = g.dataInputs(n)[k];
     if (pred !== undefined && !out.includes(pred)) out.push(pred);
   }
   return out;
 }
 
-function epsilonOf(g: GraphIndex, opScopes: readonly string[], fused: readonly GraphNode[], inIf: ReadonlyMap<GraphNode, { epsilon: number | null }>): number {
+function epsilonOf(
+  g: GraphIndex,
+  scoped: ScopedNodes,
+  opScopes: readonly string[],
+  fused: readonly GraphNode[],
+  inIf: ReadonlyMap<GraphNode, { epsilon: number | null }>,
+): number {
   for (const n of fused) {
     const e0 = inIf.get(n)?.epsilon;
     if (e0 !== undefined && e0 !== null) return shortFloat32(e0);
     const e = n.attrs['epsilon'];
     if (e?.kind === 'f') return shortFloat32(e.value);
   }
-  for (const n of g.nodes) {
-    if (n.name.endsWith('batchnorm/add/y') && opScopes.some((s) => n.name.startsWith(s + '/'))) {
+  for (const n of scoped.epsilonConsts) {
+    if (opScopes.some((s) => n.name.startsWith(s + '/'))) {
       const c = g.constScalar(n.name);
       if (typeof c === 'number') return shortFloat32(c);
     }

@@ -11,7 +11,7 @@ import type { Model, ModelFormat, MetaGraphSummary, ModelWarning, Variable } fro
 import { elementCount, roleFromName } from '../../model/ir';
 import type { CheckpointReader } from '../checkpoint/checkpoint';
 import type { MetaGraphDef, VariableDef } from '../proto/gen';
-import { opDefaultsFrom, toGraphNode } from '../meta-graph/graph-nodes';
+import { lazyGraphNodes, opDefaultsFrom } from '../meta-graph/graph-nodes';
 import { collectionNames, opName, variableDefs } from '../meta-graph/summary';
 import { FunctionLibrary, GraphIndex, VARIABLE_OPS, scopeOf } from './graph-index';
 import { findOptimizerVariables } from './optimizer';
@@ -36,7 +36,7 @@ export function buildTf1Model(input: Tf1ModelInput): Model {
   const mg = input.metaGraph;
   const warnings: ModelWarning[] = [...input.warnings];
   const defaults = opDefaultsFrom(mg.metaInfoDef?.strippedOpList);
-  const nodes = (mg.graphDef?.node ?? []).map((n) => toGraphNode(n, defaults));
+  const nodes = lazyGraphNodes(mg.graphDef?.node ?? [], defaults);
   const g = new GraphIndex(nodes, new FunctionLibrary(mg.graphDef?.library, defaults));
   const collections = collectionNames(mg, input.file);
 

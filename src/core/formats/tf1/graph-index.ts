@@ -2,7 +2,7 @@
 import type { GraphNode } from '../../model/ir';
 import type { FunctionDef, FunctionDefLibrary } from '../proto/gen';
 import type { Lazy } from '../proto/wire';
-import { toGraphNode, type OpDefaults } from '../meta-graph/graph-nodes';
+import { functionName, lazyGraphNodes, type OpDefaults } from '../meta-graph/graph-nodes';
 import { opName } from '../meta-graph/summary';
 
 /** Ops that hold a variable. */
@@ -51,18 +51,16 @@ export class FunctionLibrary {
     if (this.bodies.has(name)) return this.bodies.get(name) ?? null;
     if (!this.byName) {
       this.byName = new Map();
+      // Names only: the bodies stay undecoded until a branch asks for one.
       for (const f of this.library?.get().function ?? []) {
-        const n = f.get().signature?.name;
+        const n = functionName(f);
         if (n && !this.byName.has(n)) this.byName.set(n, f);
       }
     }
     const f = this.byName.get(name)?.get();
     let body: FunctionBody | null = null;
     if (f) {
-      const nodes = f.nodeDef.map((nd) => {
-        const g = toGraphNode(nd, this.defaults);
-        return { ...g, inputs: g.inputs.map(bodyInputNode) };
-      });
+      const nodes = lazyGraphNodes(f.nodeDef, this.defaults, bodyInputNode);
       body = { name, args: (f.signature?.inputArg ?? []).map((a) => a.name), index: new GraphIndex(nodes) };
     }
     this.bodies.set(name, body);
@@ -131,8 +129,11 @@ export class GraphIndex {
   }
 
   /** Data inputs (control inputs '^x' left out), as written ('x', 'x:1'). */
-  dataInputs(n: GraphNode): string[] {
-    return n.inputs.filter((i) => !i.startsWith('^'));
+  dataInputs(n: GraphNode): readonly string[] {
+    // Most nodes have no control input: then the input list itself is the answer (no copy).
+    const ins = n.inputs;
+    for (let i = 0; i < ins.length; i++) if (ins[i].charCodeAt(0) === 0x5e /* ^ */) return ins.filter((x) => !x.startsWith('^'));
+    return ins;
   }
 
   /** The variable op a tensor/op refers to, through Identity/Switch/Enter/ReadVariableOp chains; null if none. */

@@ -31,12 +31,17 @@ export function ctxEntries(ctx: Ctx): CtxEntry[] {
   return out.reverse();
 }
 
-/** Enclosing function path ('' at module level), e.g. 'Trainer.build'. */
+const fnOfCtx = new WeakMap<Ctx, string>();
+
+/** Enclosing function path ('' at module level), e.g. 'Trainer.build'. Memoized per context object. */
 export function ctxFunction(ctx: Ctx): string {
-  return ctxEntries(ctx)
-    .filter((e): e is Extract<CtxEntry, { kind: 'def' }> => e.kind === 'def')
-    .map((e) => e.name)
-    .join('.');
+  const hit = fnOfCtx.get(ctx);
+  if (hit !== undefined) return hit;
+  const own = ctx.own?.kind === 'def' ? ctx.own.name : null;
+  const outer = ctx.parent ? ctxFunction(ctx.parent) : '';
+  const fn = own === null ? outer : outer ? `${outer}.${own}` : own;
+  fnOfCtx.set(ctx, fn);
+  return fn;
 }
 
 export interface StmtInfo {
@@ -59,25 +64,81 @@ export type Fact =
   | { readonly kind: 'call'; readonly stmt: StmtInfo; readonly call: CallExpr; readonly role: 'stmt' | 'header' };
 
 interface CacheEntry {
-  readonly s: number;
+  readonly key: string;
+  /** Start offset of the statement the facts belong to; moved when the facts are shifted in place. */
+  s: number;
   readonly outer: Ctx;
   readonly facts: readonly Fact[];
+  /** Top-level entries: the entries of the statements nested in it (shifted along with it). */
+  readonly nested?: readonly CacheEntry[];
 }
 
-/** Collects facts; keeps a per-statement cache between calls (one collector per document). */
+/**
+ * Collects facts; keeps a per-statement cache between calls (one collector per document). Top-level statements
+ * whose text did not change keep their fact objects, shifted in place when an edit before them moved them, and a
+ * re-walked top-level statement whose facts come out the same (an edit in whitespace or a comment) keeps the old
+ * objects with the new offsets: `unchanged` then tells the analyzer that every fact is the same object as before,
+ * so whatever it derived from them still holds.
+ */
 export class FactCollector {
   private cache = new Map<string, CacheEntry>();
   private nextCache = new Map<string, CacheEntry>();
+  private top: CacheEntry[] = [];
+  private last: readonly Fact[] = [];
   /** Statements walked / reused by the last collect() (for tests and the benchmark). */
   stats = { walked: 0, reused: 0 };
+  /** The last collect() returned exactly the fact objects of the one before (offsets may have moved). */
+  unchanged = false;
+  private recording: CacheEntry[] | null = null;
 
   collect(tree: Tree, src: string): Fact[] {
     this.nextCache = new Map();
     this.stats = { walked: 0, reused: 0 };
     const out: Fact[] = [];
-    this.block(tree.rootNode, src, ROOT_CTX, out);
+    const kids: Node[] = [];
+    for (const child of tree.rootNode.namedChildren) if (child && child.type !== 'comment') kids.push(child);
+    const prevTop = this.top.length === kids.length ? this.top : null;
+    const claimed = new Set<CacheEntry>();
+    const top: CacheEntry[] = [];
+    kids.forEach((child, i) => top.push(this.topStatement(child, src, out, claimed, prevTop?.[i] ?? null)));
+    this.top = top;
     this.cache = this.nextCache;
+    this.unchanged = out.length === this.last.length && out.every((f, i) => f === this.last[i]);
+    this.last = out;
     return out;
+  }
+
+  private topStatement(node: Node, src: string, out: Fact[], claimed: Set<CacheEntry>, prev: CacheEntry | null): CacheEntry {
+    const s = node.startIndex;
+    const indent = indentBefore(src, s);
+    const key = `${ROOT_CTX.key}\u0000${indent}\u0000${src.slice(s, node.endIndex)}`;
+    const hit = this.cache.get(key);
+    if (hit && hit.outer === ROOT_CTX && !claimed.has(hit) && !this.nextCache.has(key)) {
+      claimed.add(hit);
+      if (hit.s !== s) shiftEntry(hit, s - hit.s);
+      for (const ne of hit.nested ?? []) if (!this.nextCache.has(ne.key)) this.nextCache.set(ne.key, ne);
+      this.nextCache.set(key, hit);
+      for (const f of hit.facts) out.push(f);
+      this.stats.reused++;
+      return hit;
+    }
+    const start = out.length;
+    const outer = this.recording;
+    const nested: CacheEntry[] = [];
+    this.recording = nested;
+    this.statement(node, src, ROOT_CTX, out);
+    this.recording = outer;
+    let facts = out.slice(start);
+    if (prev && !claimed.has(prev) && adoptIfSame(prev.facts, facts)) {
+      // same facts as the statement in this place before the edit: keep the old objects, with the new offsets
+      claimed.add(prev);
+      facts = prev.facts as Fact[];
+      out.length = start;
+      for (const f of facts) out.push(f);
+    }
+    const entry: CacheEntry = { key, s, outer: ROOT_CTX, facts, nested };
+    this.nextCache.set(key, entry);
+    return entry;
   }
 
   private block(node: Node, src: string, ctx: Ctx, out: Fact[]): void {
@@ -94,9 +155,11 @@ export class FactCollector {
     const indent = indentBefore(src, s);
     const key = `${ctx.key}\u0000${indent}\u0000${src.slice(s, e)}`;
     const hit = this.cache.get(key) ?? this.nextCache.get(key);
-    if (hit) {
+    if (hit && ctx !== ROOT_CTX) {
       const facts = hit.s === s && hit.outer === ctx ? hit.facts : rebase(hit.facts, s - hit.s, hit.outer, ctx);
-      this.nextCache.set(key, { s, outer: ctx, facts });
+      const entry: CacheEntry = { key, s, outer: ctx, facts };
+      this.nextCache.set(key, entry);
+      this.recording?.push(entry);
       for (const f of facts) out.push(f);
       this.stats.reused++;
       return;
@@ -108,7 +171,11 @@ export class FactCollector {
     } catch {
       // A grammar surprise must never take the analysis down: this statement just says nothing.
     }
-    this.nextCache.set(key, { s, outer: ctx, facts });
+    if (ctx !== ROOT_CTX) {
+      const entry: CacheEntry = { key, s, outer: ctx, facts };
+      this.nextCache.set(key, entry);
+      this.recording?.push(entry);
+    }
     for (const f of facts) out.push(f);
   }
 
@@ -413,6 +480,68 @@ function importFact(node: Node, src: string, stmt: StmtInfo, out: Fact[]): void 
 }
 
 // ---- cache rebasing ----
+
+/** Moves a top-level entry (and the entries nested in it) by `delta`, shifting its fact objects in place. */
+function shiftEntry(entry: CacheEntry, delta: number): void {
+  shiftInPlace(entry.facts, delta, new Set());
+  entry.s += delta;
+  // nested entries share the fact objects: move their offsets along (they serve edits inside this statement)
+  for (const ne of entry.nested ?? []) ne.s += delta;
+}
+
+function shiftInPlace(v: unknown, delta: number, seen: Set<object>): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (Array.isArray(v)) {
+    for (const x of v) shiftInPlace(x, delta, seen);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'number') {
+      if (OFFSET_KEYS.has(k)) o[k] = x + delta;
+    } else if (x !== null && typeof x === 'object') shiftInPlace(x, delta, seen);
+  }
+}
+
+/**
+ * When `fresh` is `old` with other offsets only (same kinds, names, values, structure), copies the fresh offsets into
+ * the old objects and returns true; otherwise changes nothing and returns false.
+ */
+function adoptIfSame(old: readonly Fact[], fresh: readonly Fact[]): boolean {
+  if (old.length !== fresh.length) return false;
+  const writes: { o: Record<string, unknown>; k: string; v: number }[] = [];
+  const pairs = new Map<object, object>();
+  const same = (a: unknown, b: unknown, key: string): boolean => {
+    if (typeof a === 'number' && typeof b === 'number' && OFFSET_KEYS.has(key)) return true;
+    if (a === b) return true;
+    if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+    const seen = pairs.get(a);
+    if (seen) return seen === b;
+    pairs.set(a, b);
+    if (Array.isArray(a)) {
+      if (!Array.isArray(b) || a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (!same(a[i], b[i], '')) return false;
+      return true;
+    }
+    const ao = a as Record<string, unknown>;
+    const bo = b as Record<string, unknown>;
+    const keys = Object.keys(ao);
+    if (keys.length !== Object.keys(bo).length) return false;
+    for (const k of keys) {
+      const x = ao[k];
+      const y = bo[k];
+      if (typeof x === 'number' && typeof y === 'number' && OFFSET_KEYS.has(k)) {
+        if (x !== y) writes.push({ o: ao, k, v: y });
+      } else if (!same(x, y, k)) return false;
+    }
+    return true;
+  };
+  for (let i = 0; i < old.length; i++) if (!same(old[i], fresh[i], '')) return false;
+  for (const w of writes) w.o[w.k] = w.v;
+  return true;
+}
 
 const OFFSET_KEYS = new Set(['s', 'e', 'end', 'cs', 'ce', 'attrS', 'argsS', 'argsE']);
 

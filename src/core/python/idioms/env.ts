@@ -1,6 +1,6 @@
 // Name bindings: which assignment gave a name its value at a point of the script. Python scoping, roughly:
 // the function's own assignments before the use, else the module's (the last one before the use, else any).
-import type { Expr } from '../syntax';
+import { type Expr, dottedName } from '../syntax';
 import { type Fact, type StmtInfo, ctxFunction } from './collect';
 
 export interface Binding {
@@ -21,9 +21,11 @@ export class Bindings {
       if (f.kind === 'assign') {
         const fn = ctxFunction(f.stmt.ctx);
         for (const t of f.targets) {
-          if (t.k !== 'name') continue;
-          if (f.op === '+=') this.addGrowth(t.name, { value: f.value, stmt: f.stmt, fn, how: '+=' });
-          else if (f.op === '=') this.add({ name: t.name, value: f.value, op: f.op, stmt: f.stmt, fn });
+          // names, and attribute chains (`self.var_list = []`) keyed by their dotted text
+          const key = t.k === 'name' ? t.name : t.k === 'attr' ? dottedName(t) : null;
+          if (key === null) continue;
+          if (f.op === '+=') this.addGrowth(key, { value: f.value, stmt: f.stmt, fn, how: '+=' });
+          else if (f.op === '=') this.add({ name: key, value: f.value, op: f.op, stmt: f.stmt, fn });
         }
         // tuple unpacking `a, b = x` binds a and b to unknown values: record them as opaque
         for (const t of f.targets) {
@@ -31,8 +33,9 @@ export class Bindings {
         }
       } else if (f.kind === 'call' && f.role === 'stmt') {
         const c = f.call;
-        if (c.fn.k === 'attr' && c.fn.object.k === 'name' && (c.fn.attr === 'extend' || c.fn.attr === 'append') && c.args[0]) {
-          this.addGrowth(c.fn.object.name, { value: c.args[0], stmt: f.stmt, fn: ctxFunction(f.stmt.ctx), how: c.fn.attr });
+        const owner = c.fn.k === 'attr' ? dottedName(c.fn.object) : null;
+        if (c.fn.k === 'attr' && owner !== null && (c.fn.attr === 'extend' || c.fn.attr === 'append') && c.args[0]) {
+          this.addGrowth(owner, { value: c.args[0], stmt: f.stmt, fn: ctxFunction(f.stmt.ctx), how: c.fn.attr });
         }
       }
     }

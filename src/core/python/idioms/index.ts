@@ -7,7 +7,7 @@ import { Bindings } from './env';
 import { type KerasModel, buildKeras } from './keras';
 import { NameResolver } from './names';
 import { detectRuntime, readPragmas } from './runtime';
-import { type Tf1Model, buildTf1 } from './tf1';
+import { type Tf1Model, buildTf1, withTextFlags } from './tf1';
 
 export interface ScriptModel {
   readonly src: string;
@@ -23,10 +23,16 @@ export interface ScriptModel {
   text(x: { s: number; e: number }): string;
 }
 
-export function buildScriptModel(src: string, facts: readonly Fact[], lines: LineIndex | null, runtimeSetting: Runtime | null): ScriptModel {
+/**
+ * Builds the passes over the facts. `reuse` is the model of the same fact objects before an edit that only moved
+ * them (FactCollector.unchanged): its passes hold references to those objects, whose offsets were shifted in
+ * place, so only what is read from the text itself is redone.
+ */
+export function buildScriptModel(src: string, facts: readonly Fact[], lines: LineIndex | null, runtimeSetting: Runtime | null, reuse?: ScriptModel): ScriptModel {
   const idx = lines ?? new LineIndex(src);
-  const names = new NameResolver(facts);
-  const bindings = new Bindings(facts);
+  const same = reuse !== undefined && reuse.facts === facts;
+  const names = same ? reuse.names : new NameResolver(facts);
+  const bindings = same ? reuse.bindings : new Bindings(facts);
   return {
     src,
     lines: idx,
@@ -34,8 +40,8 @@ export function buildScriptModel(src: string, facts: readonly Fact[], lines: Lin
     names,
     bindings,
     runtime: detectRuntime(src, facts, names, runtimeSetting),
-    tf1: buildTf1(facts, names, bindings, src),
-    keras: buildKeras(facts, names, src),
+    tf1: same ? withTextFlags(reuse.tf1, src) : buildTf1(facts, names, bindings, src),
+    keras: same ? reuse.keras : buildKeras(facts, names, src),
     pragmas: readPragmas(src),
     range: (s, e) => ({ start: idx.positionAt(s), end: idx.positionAt(e) }),
     text: (x) => src.slice(x.s, x.e),

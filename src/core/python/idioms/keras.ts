@@ -1,7 +1,7 @@
 // Keras idioms: base models (keras.applications, load_model, hub), `.trainable` flips (single, loops over
 // layers with isinstance guards), models called with training=, BatchNormalization(trainable=False), and
 // compile()/fit() calls in order.
-import { type CallExpr, type Expr, dottedName, kwarg, mentionsName, strValue } from '../syntax';
+import { type CallExpr, type Expr, dottedName, kwarg, mentionsName, strValue, visitExpr } from '../syntax';
 import { type CtxEntry, type Fact, type StmtInfo, ctxEntries, ctxFunction } from './collect';
 import type { NameResolver } from './names';
 
@@ -119,7 +119,10 @@ export function buildKeras(facts: readonly Fact[], names: NameResolver, src: str
     const canon = names.canon(v.callee) ?? '';
     const last = canon.slice(canon.lastIndexOf('.') + 1);
     const fn = ctxFunction(f.stmt.ctx);
-    const mentioned = (e: Expr) => models.filter((m) => mentionsName(e, m.name)).map((m) => m.name);
+    const mentioned = (e: Expr) => {
+      const ids = identifiersOf(e);
+      return models.filter((m) => ids.has(m.name)).map((m) => m.name);
+    };
     if (last in APPLICATIONS && (canon.includes('applications') || !canon.includes('.'))) {
       models.push({ name: t.name, fn, kind: 'application', detail: last, hasBatchNorm: APPLICATIONS[last]!, stmt: f.stmt, call: v, builtFrom: [], sharesLayersOf: [] });
     } else if (/(^|\.)load_model$/.test(canon) || canon === 'tf.saved_model.load' || canon === 'keras.saving.load_model') {
@@ -158,7 +161,23 @@ export function buildKeras(facts: readonly Fact[], names: NameResolver, src: str
           objectText: text(t.object),
           value: f.value.k === 'bool' ? f.value.value : null,
           valueExpr: f.value,
-          loop: loop ? { targets: loop.targets, iter: loop.iter, iterText: text(loop.iter), s: loop.s, e: loop.e, end: loop.end } : null,
+          // offsets read through the loop entry: they move with it when an edit shifts the statement
+          loop: loop
+            ? {
+                targets: loop.targets,
+                iter: loop.iter,
+                iterText: text(loop.iter),
+                get s() {
+                  return loop.s;
+                },
+                get e() {
+                  return loop.e;
+                },
+                get end() {
+                  return loop.end;
+                },
+              }
+            : null,
           loopModel: loop ? layersOwner(loop.iter) : null,
           bnGuard: bnGuardOf(entries, loop?.targets ?? [], names),
           onLoopVar,
@@ -194,6 +213,14 @@ export function buildKeras(facts: readonly Fact[], names: NameResolver, src: str
   return { models, flips, modelCalls, compileFits, batchNormLayers, comparisons, loadPaths };
 }
 
+function identifiersOf(e: Expr): Set<string> {
+  const out = new Set<string>();
+  visitExpr(e, (x) => {
+    if (x.k === 'name') out.add(x.name);
+  });
+  return out;
+}
+
 /** `base.input` / `base.inputs` */
 function isInputOf(e: Expr, name: string): boolean {
   return e.k === 'attr' && (e.attr === 'input' || e.attr === 'inputs') && e.object.k === 'name' && e.object.name === name;
@@ -211,8 +238,28 @@ export function layersOwner(iter: Expr): string | null {
 function bnGuardOf(entries: readonly CtxEntry[], loopVars: readonly string[], names: NameResolver): 'only-bn' | 'not-bn' | null {
   for (const e of entries) {
     if (e.kind !== 'guard') continue;
-    let cond = e.cond;
-    let neg = e.negated;
+    // `if a and not isinstance(layer, BatchNormalization):` guards the body with each conjunct
+    const conjuncts: Expr[] = [];
+    const split = (c: Expr): void => {
+      if (c.k === 'boolop' && c.op === 'and') {
+        split(c.left);
+        split(c.right);
+      } else conjuncts.push(c);
+    };
+    if (e.negated) conjuncts.push(e.cond);
+    else split(e.cond);
+    for (const c of conjuncts) {
+      const g = bnGuardOfCond(c, e.negated, loopVars, names);
+      if (g) return g;
+    }
+  }
+  return null;
+}
+
+function bnGuardOfCond(c: Expr, negated: boolean, loopVars: readonly string[], names: NameResolver): 'only-bn' | 'not-bn' | null {
+  {
+    let cond = c;
+    let neg = negated;
     while (cond.k === 'not') {
       cond = cond.operand;
       neg = !neg;

@@ -86,19 +86,29 @@ export class NameResolver {
       if (v.k === 'attr' || v.k === 'name') {
         const d = dottedName(v);
         if (!d || d === t.name) continue;
-        const canon = this.canon(d);
+        const canon = this.canonUncached(d);
         if (canon && /^(tf|slim|keras)\./.test(canon) && !this.aliases.has(t.name)) this.aliases.set(t.name, canon);
       } else if (v.k === 'call' && v.callee && /(^|\.)partial$/.test(v.callee) && v.args[0]) {
         const d = dottedName(v.args[0]);
-        const canon = d ? this.canon(d) : null;
+        const canon = d ? this.canonUncached(d) : null;
         if (canon && !this.partials.has(t.name)) this.partials.set(t.name, { target: canon, kwargs: v.kwargs });
       }
     }
   }
 
+  private readonly canonCache = new Map<string, string>();
+
   /** Canonical dotted name of a dotted name as written in the script. */
   canon(dotted: string | null): string | null {
     if (!dotted) return null;
+    const hit = this.canonCache.get(dotted);
+    if (hit !== undefined) return hit;
+    const c = this.canonUncached(dotted);
+    this.canonCache.set(dotted, c);
+    return c;
+  }
+
+  private canonUncached(dotted: string): string {
     const dot = dotted.indexOf('.');
     const head = dot === -1 ? dotted : dotted.slice(0, dot);
     const rest = dot === -1 ? '' : dotted.slice(dot);

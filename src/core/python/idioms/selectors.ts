@@ -26,11 +26,26 @@ export type Selector =
   | { readonly kind: 'restricted'; readonly why: string }
   | { readonly kind: 'unknown' };
 
+/** A function of the script, for following calls to helpers that return variable lists. */
+export interface LocalFunction {
+  /** Dotted path of the function ('main._filter'). */
+  readonly path: string;
+  readonly params: readonly string[];
+  readonly returns: readonly { readonly value: Expr; readonly at: number }[];
+}
+
 export interface SelectorEnv {
   readonly names: NameResolver;
   readonly bindings: Bindings;
   readonly src: string;
+  /** Local functions by their simple name (the last one defined wins). */
+  readonly functions?: ReadonlyMap<string, LocalFunction>;
+  /** Calls reached while resolving (to tell which compute_gradients feed an apply_gradients). */
+  readonly visited?: Set<CallExpr>;
 }
+
+/** Arguments bound to the parameters of a local function being followed. */
+type Frame = ReadonlyMap<string, { readonly expr: Expr; readonly at: number; readonly fn: string; readonly frame: Frame | undefined }>;
 
 const VAR_LISTERS = new Set([
   'tf.trainable_variables',
@@ -59,40 +74,64 @@ export function isUpdateOpsKey(e: Expr | undefined, names: NameResolver): boolea
   return !!d && /(^|\.)UPDATE_OPS$/.test(names.canon(d) ?? d);
 }
 
-export function resolveSelector(e: Expr | undefined, env: SelectorEnv, at: number, fn: string, depth = 0): Selector {
+export function resolveSelector(e: Expr | undefined, env: SelectorEnv, at: number, fn: string, depth = 0, frame?: Frame): Selector {
   if (!e || e.k === 'none') return { kind: 'all' };
-  if (depth > 6) return { kind: 'unknown' };
+  if (depth > 8) return { kind: 'unknown' };
   const d = depth + 1;
   switch (e.k) {
     case 'call':
-      return callSelector(e, env, at, fn, d);
-    case 'name': {
-      const b = env.bindings.lookup(e.name, at, fn);
+      return callSelector(e, env, at, fn, d, frame);
+    case 'name':
+    case 'attr': {
+      const key = dottedName(e);
+      if (key === null) return { kind: 'unknown' };
+      const arg = frame?.get(key);
+      if (arg) return resolveSelector(arg.expr, env, arg.at, arg.fn, d, arg.frame);
+      const b = env.bindings.lookup(key, at, fn);
       if (!b) return { kind: 'unknown' };
-      const own = resolveSelector(b.value, env, b.stmt.s, b.stmt.ctx ? fnOf(b) : fn, d);
-      const growth = env.bindings.growthOf(e.name, fn).filter((g) => g.stmt.s > b.stmt.s && g.stmt.s < at);
+      const own = resolveSelector(b.value, env, b.stmt.s, b.fn, d, frame);
+      const growth = env.bindings.growthOf(key, fn).filter((g) => g.stmt.s > b.stmt.s && g.stmt.s < at);
       if (growth.length === 0) return own;
       const parts: Selector[] = [];
       if (!(b.value.k === 'list' && b.value.items.length === 0)) parts.push(own);
-      for (const g of growth) parts.push(g.how === 'append' ? { kind: 'restricted', why: 'variables appended one by one' } : resolveSelector(g.value, env, g.stmt.s, fn, d));
+      for (const g of growth) parts.push(g.how === 'append' ? { kind: 'restricted', why: 'variables appended one by one' } : resolveSelector(g.value, env, g.stmt.s, fn, d, frame));
       return union(parts);
     }
     case 'binop':
-      if (e.op === '+') return union([resolveSelector(e.left, env, at, fn, d), resolveSelector(e.right, env, at, fn, d)]);
+      if (e.op === '+') return union([resolveSelector(e.left, env, at, fn, d, frame), resolveSelector(e.right, env, at, fn, d, frame)]);
       return { kind: 'unknown' };
     case 'list':
       if (e.items.length === 0) return { kind: 'restricted', why: 'an empty list' };
-      if (e.items.every((i) => i.k === 'star')) return union(e.items.map((i) => resolveSelector((i as { value: Expr }).value, env, at, fn, d)));
+      if (e.items.every((i) => i.k === 'star')) return union(e.items.map((i) => resolveSelector((i as { value: Expr }).value, env, at, fn, d, frame)));
       return { kind: 'restricted', why: 'an explicit list of variables' };
     case 'comp':
-      return comprehensionSelector(e, env, at, fn, d);
+      return comprehensionSelector(e, env, at, fn, d, frame);
     default:
       return { kind: 'unknown' };
   }
 }
 
-function fnOf(b: { fn: string }): string {
-  return b.fn;
+/**
+ * A call to a helper defined in the script: what its returns select, with the call's arguments bound to its
+ * parameters. A helper that returns every variable on one branch and a subset on another (a configuration flag
+ * such as --trainable_scopes) selects a subset when so configured.
+ */
+function localFunctionSelector(c: CallExpr, env: SelectorEnv, at: number, fn: string, d: number, frame: Frame | undefined): Selector | null {
+  if (c.fn.k !== 'name' || c.splat) return null;
+  const f = env.functions?.get(c.fn.name);
+  if (!f || f.returns.length === 0) return null;
+  const bound = new Map<string, { expr: Expr; at: number; fn: string; frame: Frame | undefined }>();
+  f.params.forEach((p, i) => {
+    const a = c.kwargs.find((k) => k.name === p)?.value ?? c.args[i];
+    if (a) bound.set(p, { expr: a, at, fn, frame });
+  });
+  const parts = f.returns.map((r) => resolveSelector(r.value, env, r.at, f.path, d, bound));
+  if (parts.some((p) => p.kind === 'unknown')) return { kind: 'unknown' };
+  const narrowed = parts.filter((p) => p.kind !== 'all');
+  if (narrowed.length > 0 && narrowed.length < parts.length) {
+    return narrowed.length === 1 && narrowed[0]!.kind === 'patterns' ? narrowed[0]! : { kind: 'restricted', why: `a subset when ${c.fn.name}() takes its narrowing branch` };
+  }
+  return union(parts);
 }
 
 function union(parts: Selector[]): Selector {
@@ -107,10 +146,17 @@ function union(parts: Selector[]): Selector {
   return { kind: 'union', parts: flat };
 }
 
-function callSelector(c: CallExpr, env: SelectorEnv, at: number, fn: string, d: number): Selector {
+function callSelector(c: CallExpr, env: SelectorEnv, at: number, fn: string, d: number, frame: Frame | undefined): Selector {
+  env.visited?.add(c);
+  // optimizer.compute_gradients(loss, var_list): (gradient, variable) pairs of the variables it selects
+  if (c.fn.k === 'attr' && c.fn.attr === 'compute_gradients') return resolveSelector(argument(c, 'var_list', 1), env, at, fn, d, frame);
+  const local = localFunctionSelector(c, env, at, fn, d, frame);
+  if (local) return local;
   const name = env.names.canon(c.callee);
   if (!name) return { kind: 'unknown' };
-  if (name === 'list' || name === 'set' || name === 'tuple' || name === 'sorted') return c.args[0] ? resolveSelector(c.args[0], env, at, fn, d) : { kind: 'unknown' };
+  if (name === 'list' || name === 'set' || name === 'tuple' || name === 'sorted') return c.args[0] ? resolveSelector(c.args[0], env, at, fn, d, frame) : { kind: 'unknown' };
+  // zip(grads, variables): the variables
+  if (name === 'zip' && c.args.length === 2 && !c.splat) return resolveSelector(c.args[1], env, at, fn, d, frame);
   if (VAR_LISTERS.has(name)) {
     const scope = argument(c, 'scope', 0);
     if (!scope || scope.k === 'none') return { kind: 'all' };
@@ -125,7 +171,7 @@ function callSelector(c: CallExpr, env: SelectorEnv, at: number, fn: string, d: 
     return s !== null ? { kind: 'patterns', how: 'match', include: [s], exclude: [], base: { kind: 'all' }, source: c, calleeText: c.callee } : { kind: 'restricted', why: 'a scope computed at run time' };
   }
   if (/(^|\.)filter_variables$/.test(name)) {
-    const base = resolveSelector(argument(c, 'var_list', 0), env, at, fn, d);
+    const base = resolveSelector(argument(c, 'var_list', 0), env, at, fn, d, frame);
     const incE = argument(c, 'include_patterns', 1);
     const excE = argument(c, 'exclude_patterns', 2);
     const inc = incE && incE.k !== 'none' ? strList(incE) : null;
@@ -145,12 +191,15 @@ function callSelector(c: CallExpr, env: SelectorEnv, at: number, fn: string, d: 
   return { kind: 'unknown' };
 }
 
-/** `[v for v in tf.trainable_variables() if v.name.startswith('B')]`, `... if 'A' not in v.name` */
-function comprehensionSelector(e: Extract<Expr, { k: 'comp' }>, env: SelectorEnv, at: number, fn: string, d: number): Selector {
-  const base = resolveSelector(e.iter, env, at, fn, d);
+/**
+ * `[v for v in tf.trainable_variables() if v.name.startswith('B')]`, `... if 'A' not in v.name`, and the same over
+ * (gradient, variable) pairs: `[(g, v) for g, v in grads_and_vars if 'dense' in v.name]`.
+ */
+function comprehensionSelector(e: Extract<Expr, { k: 'comp' }>, env: SelectorEnv, at: number, fn: string, d: number, frame: Frame | undefined): Selector {
+  const base = resolveSelector(e.iter, env, at, fn, d, frame);
   if (base.kind === 'unknown') return base;
-  const v = e.targets[0];
-  if (!v || e.element.k !== 'name' || e.element.name !== v) return { kind: 'restricted', why: 'a comprehension' };
+  const v = variableTarget(e);
+  if (!v) return { kind: 'restricted', why: 'a comprehension' };
   if (e.conds.length === 0) return base;
   const include: string[] = [];
   const exclude: string[] = [];
@@ -185,6 +234,17 @@ function comprehensionSelector(e: Extract<Expr, { k: 'comp' }>, env: SelectorEnv
   for (const c of e.conds) if (!visit(c, false)) return { kind: 'restricted', why: 'a comprehension with a condition' };
   if (how === null) return { kind: 'restricted', why: 'a comprehension' };
   return { kind: 'patterns', how, include: include.length > 0 ? include : null, exclude, base, source: e, calleeText: null };
+}
+
+/** The comprehension variable that is the variable itself: `v` in `[v for v in ...]` / `[(g, v) for g, v in ...]`. */
+function variableTarget(e: Extract<Expr, { k: 'comp' }>): string | null {
+  const el = e.element;
+  if (el.k === 'name' && e.targets.length === 1 && el.name === e.targets[0]) return el.name;
+  if (el.k === 'list' && el.items.length === 2 && e.targets.length === 2) {
+    const second = el.items[1]!;
+    if (second.k === 'name' && second.name === e.targets[1]) return second.name;
+  }
+  return null;
 }
 
 /** `v.name`, `v.op.name` for loop variable v. */

@@ -4,7 +4,7 @@ import { type CallExpr, type Expr, type Kwarg, argument, dottedName, kwarg, ment
 import { type Ctx, type CtxEntry, type Fact, type StmtInfo, ctxEntries, ctxFunction } from './collect';
 import type { Bindings } from './env';
 import type { NameResolver } from './names';
-import { type Selector, type SelectorEnv, isUpdateOpsKey, resolveSelector } from './selectors';
+import { type LocalFunction, type Selector, type SelectorEnv, isUpdateOpsKey, resolveSelector } from './selectors';
 
 /** The training flag of a BN call: a literal, or something decided at run time (placeholder, parameter). */
 export type TrainingFlag = { readonly kind: 'literal'; readonly value: boolean; readonly expr: Expr | null } | { readonly kind: 'dynamic'; readonly expr: Expr };
@@ -48,7 +48,7 @@ export interface UpdateOpsRef {
   readonly filtered: boolean;
 }
 
-export type TrainOpKind = 'minimize' | 'compute_gradients' | 'apply_gradients' | 'gradients' | 'create_train_op' | 'optimize_loss';
+export type TrainOpKind = 'minimize' | 'compute_gradients' | 'apply_gradients' | 'gradients' | 'create_train_op' | 'optimize_loss' | 'optimize_clones';
 
 export interface TrainOp {
   readonly kind: TrainOpKind;
@@ -64,6 +64,10 @@ export interface TrainOp {
   readonly underUpdateOps: readonly UpdateOpsRef[];
   /** Under some control_dependencies whose content we cannot see. */
   readonly underOtherDeps: boolean;
+  /** The name the op is assigned to (`train_op = opt.minimize(...)`), if any. */
+  readonly assignedTo: string | null;
+  /** compute_gradients whose pairs feed this apply_gradients (they are one train op together). */
+  readonly consumes: readonly CallExpr[];
 }
 
 export interface Tf1Model {
@@ -75,6 +79,8 @@ export interface Tf1Model {
   readonly mentionsUpdateOps: boolean;
   /** Keras layers' own update mechanism in a TF1 graph (model.updates / get_updates_for). */
   readonly usesKerasUpdates: boolean;
+  /** get_updates_for(...) calls among the facts (usesKerasUpdates also looks at the text). */
+  readonly kerasUpdateCalls: boolean;
 }
 
 const TF_LAYERS_BN = new Set(['tf.layers.batch_normalization', 'tf.layers.BatchNormalization']);
@@ -82,7 +88,7 @@ const SLIM_BN = new Set(['slim.batch_norm', 'slim.layers.batch_norm', 'tf.contri
 const SLIM_NETS = /(^|\.)(resnet_v1_\d+|resnet_v2_\d+|inception_v[1-4]|inception_resnet_v2|mobilenet_v1(_\d+)?|mobilenet_v2(_\d+)?|mobilenet|nasnet_large|nasnet_mobile|nasnet_cifar|pnasnet_large|pnasnet_mobile|i3d|s3dg)$/;
 
 export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: Bindings, src: string): Tf1Model {
-  const env: SelectorEnv = { names, bindings, src };
+  const env: SelectorEnv = { names, bindings, src, functions: localFunctions(facts) };
   const batchNorms: Tf1BatchNorm[] = [];
   const networks: Tf1Network[] = [];
   const updateOps: UpdateOpsRef[] = [];
@@ -94,21 +100,20 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
   for (const f of facts) {
     if (f.kind === 'assign' && f.targets.length === 1 && f.targets[0]!.k === 'name' && f.value.k === 'call') assignedCall.set(f.value, f.targets[0]!.name);
   }
-  const identUses = countIdentUses(facts);
+  let identUses: Map<string, number> | null = null; // counted only when a collection is assigned to a name
   for (const f of facts) {
     if (f.kind !== 'call') continue;
     const name = names.canon(f.call.callee) ?? '';
     if (/(^|\.)get_collection(_ref)?$/.test(name) && isUpdateOpsKey(argument(f.call, 'key', 0), names)) {
       const scopeE = argument(f.call, 'scope', 1);
-      const scope = !scopeE || scopeE.k === 'none' ? undefined : strValue(scopeE);
+      const scope = !scopeE || scopeE.k === 'none' || isCloneScope(scopeE, bindings, f.call.s, ctxFunction(f.stmt.ctx)) ? undefined : strValue(scopeE);
       const assignedTo = assignedCall.get(f.call) ?? null;
       // used: the call is not simply assigned, or the name it is assigned to is read elsewhere
-      const used = assignedTo === null ? f.stmt.type !== 'expression_statement' || !isBareCall(f) : (identUses.get(assignedTo) ?? 0) > 1;
+      const used = assignedTo === null ? f.stmt.type !== 'expression_statement' || !isBareCall(f) : ((identUses ??= countIdentUses(facts)).get(assignedTo) ?? 0) > 1;
       updateOps.push({ call: f.call, stmt: f.stmt, scope, assignedTo, used, filtered: false });
     }
     if (/(^|\.)(get_updates_for)$/.test(f.call.callee ?? '')) usesKerasUpdates = true;
   }
-  if (/\.updates\b/.test(src)) usesKerasUpdates = true;
   // narrowed collections: filter_variables(get_collection(UPDATE_OPS), ...), [op for op in ... if cond]
   const narrowers: { s: number; e: number }[] = [];
   for (const f of facts) {
@@ -167,6 +172,7 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
     if (name === 'tf.gradients') trainOpsRaw.push({ kind: 'gradients', call: f.call, stmt: f.stmt });
     else if (/(^|\.)create_train_op$/.test(name)) trainOpsRaw.push({ kind: 'create_train_op', call: f.call, stmt: f.stmt });
     else if (/(^|\.)optimize_loss$/.test(name)) trainOpsRaw.push({ kind: 'optimize_loss', call: f.call, stmt: f.stmt });
+    else if (/(^|\.)optimize_clones$/.test(name)) trainOpsRaw.push({ kind: 'optimize_clones', call: f.call, stmt: f.stmt });
   }
 
   const trainOps: TrainOp[] = trainOpsRaw.map((t) => {
@@ -188,10 +194,17 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
       case 'optimize_loss':
         varListExpr = kwarg(t.call, 'variables')?.value ?? null;
         break;
+      case 'optimize_clones':
+        varListExpr = kwarg(t.call, 'var_list')?.value ?? null;
+        break;
       case 'apply_gradients':
-        varListExpr = null;
+        varListExpr = argument(t.call, 'grads_and_vars', 0) ?? null;
     }
-    const selector: Selector = t.kind === 'apply_gradients' ? { kind: 'unknown' } : resolveSelector(varListExpr ?? undefined, env, t.call.s, fn);
+    // apply_gradients selects what its (gradient, variable) pairs hold: follow them back to compute_gradients
+    const visited = new Set<CallExpr>();
+    const selector: Selector =
+      t.kind === 'apply_gradients' ? (varListExpr ? resolveSelector(varListExpr, { ...env, visited }, t.call.s, fn) : { kind: 'unknown' }) : resolveSelector(varListExpr ?? undefined, env, t.call.s, fn);
+    const consumes = [...visited].filter((c) => c.fn.k === 'attr' && c.fn.attr === 'compute_gradients');
     const deps = ctxEntries(t.stmt.ctx).filter((e): e is Extract<CtxEntry, { kind: 'control-deps' }> => e.kind === 'control-deps');
     const under: UpdateOpsRef[] = [];
     let other = false;
@@ -202,17 +215,47 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
     }
     // `loss = with_dependencies([tf.group(*update_ops)], loss)` and friends: the loss depends on them
     const updateArg = t.kind === 'create_train_op' ? argument(t.call, 'update_ops', 6) : t.kind === 'optimize_loss' ? kwarg(t.call, 'update_ops')?.value : undefined;
-    return { kind: t.kind, call: t.call, stmt: t.stmt, fn, varListExpr, selector, updateOpsArg: updateArg, underUpdateOps: under, underOtherDeps: other };
+    return { kind: t.kind, call: t.call, stmt: t.stmt, fn, varListExpr, selector, updateOpsArg: updateArg, underUpdateOps: under, underOtherDeps: other, assignedTo: assignedCall.get(t.call) ?? null, consumes };
   });
 
-  return {
-    batchNorms,
-    networks,
-    updateOps,
-    trainOps,
-    mentionsUpdateOps: /UPDATE_OPS|['"]update_ops['"]/.test(src),
-    usesKerasUpdates,
-  };
+  return withTextFlags({ batchNorms, networks, updateOps, trainOps, mentionsUpdateOps: false, usesKerasUpdates: false, kerasUpdateCalls: usesKerasUpdates }, src);
+}
+
+/** The flags read from the text itself (a comment or a string can change them without changing any fact). */
+export function withTextFlags(m: Tf1Model, src: string): Tf1Model {
+  return { ...m, mentionsUpdateOps: /UPDATE_OPS|['"]update_ops['"]/.test(src), usesKerasUpdates: m.kerasUpdateCalls || /\.updates\b/.test(src) };
+}
+
+/** Functions defined in the script with their parameters and returned expressions. */
+function localFunctions(facts: readonly Fact[]): Map<string, LocalFunction> {
+  const out = new Map<string, LocalFunction>();
+  const returns = new Map<string, { value: Expr; at: number }[]>();
+  for (const f of facts) {
+    if (f.kind !== 'return' || !f.value) continue;
+    const fn = ctxFunction(f.stmt.ctx);
+    const list = returns.get(fn);
+    if (list) list.push({ value: f.value, at: f.stmt.s });
+    else returns.set(fn, [{ value: f.value, at: f.stmt.s }]);
+  }
+  for (const f of facts) {
+    if (f.kind !== 'def' || f.isClass) continue;
+    const outer = ctxFunction(f.stmt.ctx);
+    const path = outer ? `${outer}.${f.name}` : f.name;
+    const params = f.params.map((p) => p.name).filter((p) => p !== 'self');
+    out.set(f.name, { path, params, returns: returns.get(path) ?? [] });
+  }
+  return out;
+}
+
+/** The scope of a whole model replica (`deploy_config.clone_scope(0)`, `clones[0].scope`): every update op of the model. */
+function isCloneScope(e: Expr, bindings: Bindings, at: number, fn: string, depth = 0): boolean {
+  if (e.k === 'call' && e.fn.k === 'attr' && e.fn.attr === 'clone_scope') return true;
+  if (e.k === 'attr' && e.attr === 'scope' && e.object.k === 'subscript' && /(^|\.)clones$/.test(dottedName(e.object.value) ?? '')) return true;
+  if (e.k === 'name' && depth < 3) {
+    const b = bindings.lookup(e.name, at, fn);
+    return !!b && isCloneScope(b.value, bindings, b.stmt.s, b.fn, depth + 1);
+  }
+  return false;
 }
 
 function isBareCall(f: Extract<Fact, { kind: 'call' }>): boolean {

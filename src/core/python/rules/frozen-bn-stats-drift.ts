@@ -2,8 +2,10 @@
 // BN runs in training mode: the frozen scopes' gamma/beta stay, their moving statistics drift with the new
 // data. SEMANTICS A4.
 import type { ScriptModel } from '../idioms';
+import { ctxEntries } from '../idioms/collect';
 import { describeSelector } from '../idioms/selectors';
 import { type Tf1BatchNorm, type TrainOp, type UpdateOpsRef, mayTrain } from '../idioms/tf1';
+import { type Expr, mentionsName } from '../syntax';
 import type { ScriptFinding, ScriptFix } from '../types';
 import { replace, setKeywordArgument } from './edits';
 import type { ScriptRule } from './rule';
@@ -14,8 +16,11 @@ export const frozenBnStatsDrift: ScriptRule = {
   code: 'frozen-bn-stats-drift',
   description: 'TF1: var_list freezes some scopes but every UPDATE_OPS runs with BN in training mode: frozen BN statistics drift.',
   run(m: ScriptModel): ScriptFinding[] {
-    if (!hasTrainingBnEvidence(m)) return [];
-    const ops = singleRestrictedTrainOps(m, ['minimize', 'compute_gradients', 'gradients']);
+    // BatchNorm built outside the script (a model class, a helper module) still announces itself: the script
+    // collects UPDATE_OPS for its train op, which only BatchNorm-like layers fill.
+    const noVisibleBn = m.tf1.batchNorms.length === 0 && m.tf1.networks.length === 0;
+    if (!hasTrainingBnEvidence(m) && !noVisibleBn) return [];
+    const ops = singleRestrictedTrainOps(m, ['minimize', 'compute_gradients', 'gradients', 'apply_gradients', 'optimize_clones']);
     const out: ScriptFinding[] = [];
     const reported = new Set<UpdateOpsRef>();
     for (const t of ops) {
@@ -24,7 +29,7 @@ export const frozenBnStatsDrift: ScriptRule = {
       const bns = m.tf1.batchNorms.filter((b) => mayTrain(b.training) && !b.inPlaceUpdates && b.trainable !== false);
       const status = bns.map((b) => ({ b, trained: bnTrainedBy(b, t.selector) }));
       const frozen = status.filter((x) => x.trained === false).map((x) => x.b);
-      const unknown = status.filter((x) => x.trained === null).length + m.tf1.networks.filter((n) => mayTrain(n.training)).length;
+      const unknown = status.filter((x) => x.trained === null).length + m.tf1.networks.filter((n) => mayTrain(n.training)).length + (noVisibleBn ? 1 : 0);
       if (frozen.length === 0 && unknown === 0) continue; // every BN is in the trained part: nothing drifts
       for (const r of refs) {
         reported.add(r);
@@ -35,13 +40,40 @@ export const frozenBnStatsDrift: ScriptRule = {
   },
 };
 
-/** UPDATE_OPS collections that run with this train op: its control dependencies, or used elsewhere (sess.run, tf.group). */
+/**
+ * UPDATE_OPS collections that run with this train op: its control dependencies; else the ones grouped with it
+ * (`tf.group(train_op, update_ops)`, nested `control_dependencies([update_ops])` / `([train_op])`); else any
+ * collection that is used (sess.run, tf.group) when the script has no other train op to pair it with.
+ */
 function updatesRunWith(m: ScriptModel, t: TrainOp): UpdateOpsRef[] {
   if (t.underUpdateOps.length > 0) return [...t.underUpdateOps];
   // compute_gradients + apply_gradients: the dependencies usually wrap apply_gradients
   const apply = m.tf1.trainOps.filter((o) => o.kind === 'apply_gradients' && o.fn === t.fn && o.underUpdateOps.length > 0);
   if (apply.length > 0) return apply.flatMap((o) => o.underUpdateOps);
+  const paired = pairedUpdateOps(m, t);
+  if (paired.length > 0) return paired;
   return m.tf1.updateOps.filter((r) => r.used);
+}
+
+function pairedUpdateOps(m: ScriptModel, t: TrainOp): UpdateOpsRef[] {
+  const name = t.assignedTo;
+  if (!name) return [];
+  const refsIn = (e: Expr) => m.tf1.updateOps.filter((r) => (r.call.s >= e.s && r.call.e <= e.e) || (r.assignedTo !== null && mentionsName(e, r.assignedTo)));
+  const out = new Set<UpdateOpsRef>();
+  for (const f of m.facts) {
+    if (ctxFunctionOf(f.stmt.ctx) !== t.fn) continue;
+    if (f.kind === 'call' && /(^|\.)(group|tuple|with_dependencies)$/.test(f.call.callee ?? '') && mentionsName(f.call, name)) for (const r of refsIn(f.call)) out.add(r);
+    const deps = ctxEntries(f.stmt.ctx).filter((e): e is Extract<typeof e, { kind: 'control-deps' }> => e.kind === 'control-deps');
+    if (deps.some((d) => mentionsName(d.deps, name))) for (const d of deps) for (const r of refsIn(d.deps)) out.add(r);
+  }
+  return [...out];
+}
+
+function ctxFunctionOf(ctx: Parameters<typeof ctxEntries>[0]): string {
+  return ctxEntries(ctx)
+    .filter((e): e is Extract<typeof e, { kind: 'def' }> => e.kind === 'def')
+    .map((e) => e.name)
+    .join('.');
 }
 
 function finding(m: ScriptModel, t: TrainOp, r: UpdateOpsRef, frozen: Tf1BatchNorm[]): ScriptFinding {

@@ -49,14 +49,18 @@ export function bnTrainedBy(b: Tf1BatchNorm, sel: Selector): boolean | null {
   return selects(sel, v, testPattern);
 }
 
-/** Restricted train ops, unless several optimizers train different subsets (GANs, alternating schemes). */
+/**
+ * The train ops that train a restricted set of variables, unless several optimizers train different subsets (GANs,
+ * alternating schemes: each part is trained by its own op, nothing is frozen). An optimizer over everything next to
+ * the restricted one is a schedule of phases (the head first, then everything): during the restricted phase the
+ * frozen part is frozen all the same. compute_gradients feeding an apply_gradients are one op with it.
+ */
 export function singleRestrictedTrainOps(m: ScriptModel, kinds: readonly TrainOp['kind'][]): TrainOp[] {
-  const relevant = m.tf1.trainOps.filter((t) => t.kind !== 'apply_gradients');
+  const consumed = new Set(m.tf1.trainOps.flatMap((t) => t.consumes));
+  const relevant = m.tf1.trainOps.filter((t) => (t.kind === 'apply_gradients' ? t.selector.kind !== 'unknown' : !consumed.has(t.call)));
   const restricted = relevant.filter((t) => isRestricted(t.selector));
-  const distinct = new Set(restricted.map((t) => describeSelector(t.selector) + (t.varListExpr ? m.text(t.varListExpr) : '')));
-  if (distinct.size !== 1) return [];
-  // an optimizer over everything next to a restricted one: a multi-phase schedule; say nothing
-  if (relevant.some((t) => t.selector.kind === 'all' && t.kind !== 'gradients')) return [];
+  const key = (t: TrainOp) => describeSelector(t.selector) + (t.selector.kind === 'restricted' && t.varListExpr ? m.text(t.varListExpr) : '');
+  if (new Set(restricted.map(key)).size !== 1) return [];
   return restricted.filter((t) => kinds.includes(t.kind));
 }
 

@@ -5,9 +5,9 @@
 
 import type { Reader } from '../wire';
 import type { TensorProto } from './tensorflow_tensor';
-import { decodeTensorProto } from './tensorflow_tensor';
+import { decodeTensorProto, validateTensorProto } from './tensorflow_tensor';
 import type { TensorShapeProto } from './tensorflow_tensor_shape';
-import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto, validateTensorShapeProto } from './tensorflow_tensor_shape';
 
 /** tensorflow.AttrValue */
 export interface AttrValue {
@@ -64,6 +64,40 @@ export function decodeAttrValue(r: Reader, end: number, m: AttrValue = createAtt
   return m;
 }
 
+export function validateAttrValue(r: Reader, end: number): void {
+  r.enter("AttrValue");
+  while (r.pos < end) {
+    const t = r.tag("AttrValue");
+    switch (t) {
+      case 18: r.pos = r.lenEnd(end, "AttrValue", 2); break;
+      case 24: r.int64("AttrValue", 3); break;
+      case 37: r.float("AttrValue", 4); break;
+      case 40: r.bool("AttrValue", 5); break;
+      case 48: r.enumValue("AttrValue", 6); break;
+      case 58: { const e = r.lenEnd(end, "AttrValue", 7); validateTensorShapeProto(r, e); break; }
+      case 66: { const e = r.lenEnd(end, "AttrValue", 8); validateTensorProto(r, e); break; }
+      case 10: { const e = r.lenEnd(end, "AttrValue", 1); validateAttrValue_ListValue(r, e); break; }
+      case 82: { const e = r.lenEnd(end, "AttrValue", 10); validateNameAttrList(r, e); break; }
+      case 74: r.pos = r.lenEnd(end, "AttrValue", 9); break;
+      default:
+        switch (t >>> 3) {
+          case 2: r.wrongType(t, "AttrValue", "length-delimited");
+          case 3: r.wrongType(t, "AttrValue", "varint");
+          case 4: r.wrongType(t, "AttrValue", "fixed32");
+          case 5: r.wrongType(t, "AttrValue", "varint");
+          case 6: r.wrongType(t, "AttrValue", "varint");
+          case 7: r.wrongType(t, "AttrValue", "length-delimited");
+          case 8: r.wrongType(t, "AttrValue", "length-delimited");
+          case 1: r.wrongType(t, "AttrValue", "length-delimited");
+          case 10: r.wrongType(t, "AttrValue", "length-delimited");
+          case 9: r.wrongType(t, "AttrValue", "length-delimited");
+        }
+        r.skip(t, end, "AttrValue");
+    }
+  }
+  r.finish(end, "AttrValue");
+}
+
 /** tensorflow.AttrValue.ListValue */
 export interface AttrValue_ListValue {
   s: Uint8Array[];
@@ -115,6 +149,40 @@ export function decodeAttrValue_ListValue(r: Reader, end: number, m: AttrValue_L
   return m;
 }
 
+export function validateAttrValue_ListValue(r: Reader, end: number): void {
+  r.enter("AttrValue.ListValue");
+  while (r.pos < end) {
+    const t = r.tag("AttrValue.ListValue");
+    switch (t) {
+      case 18: r.pos = r.lenEnd(end, "AttrValue.ListValue", 2); break;
+      case 24: r.int64("AttrValue.ListValue", 3); break;
+      case 26: { const e = r.lenEnd(end, "AttrValue.ListValue", 3); while (r.pos < e) r.int64("AttrValue.ListValue", 3); r.endPacked(e, "AttrValue.ListValue", 3); break; }
+      case 37: r.float("AttrValue.ListValue", 4); break;
+      case 34: { const e = r.lenEnd(end, "AttrValue.ListValue", 4); while (r.pos < e) r.float("AttrValue.ListValue", 4); r.endPacked(e, "AttrValue.ListValue", 4); break; }
+      case 40: r.bool("AttrValue.ListValue", 5); break;
+      case 42: { const e = r.lenEnd(end, "AttrValue.ListValue", 5); while (r.pos < e) r.bool("AttrValue.ListValue", 5); r.endPacked(e, "AttrValue.ListValue", 5); break; }
+      case 48: r.enumValue("AttrValue.ListValue", 6); break;
+      case 50: { const e = r.lenEnd(end, "AttrValue.ListValue", 6); while (r.pos < e) r.enumValue("AttrValue.ListValue", 6); r.endPacked(e, "AttrValue.ListValue", 6); break; }
+      case 58: { const e = r.lenEnd(end, "AttrValue.ListValue", 7); validateTensorShapeProto(r, e); break; }
+      case 66: { const e = r.lenEnd(end, "AttrValue.ListValue", 8); validateTensorProto(r, e); break; }
+      case 74: { const e = r.lenEnd(end, "AttrValue.ListValue", 9); validateNameAttrList(r, e); break; }
+      default:
+        switch (t >>> 3) {
+          case 2: r.wrongType(t, "AttrValue.ListValue", "length-delimited");
+          case 3: r.wrongType(t, "AttrValue.ListValue", "varint or length-delimited");
+          case 4: r.wrongType(t, "AttrValue.ListValue", "fixed32 or length-delimited");
+          case 5: r.wrongType(t, "AttrValue.ListValue", "varint or length-delimited");
+          case 6: r.wrongType(t, "AttrValue.ListValue", "varint or length-delimited");
+          case 7: r.wrongType(t, "AttrValue.ListValue", "length-delimited");
+          case 8: r.wrongType(t, "AttrValue.ListValue", "length-delimited");
+          case 9: r.wrongType(t, "AttrValue.ListValue", "length-delimited");
+        }
+        r.skip(t, end, "AttrValue.ListValue");
+    }
+  }
+  r.finish(end, "AttrValue.ListValue");
+}
+
 /** tensorflow.NameAttrList */
 export interface NameAttrList {
   name: string;
@@ -158,4 +226,35 @@ export function decodeNameAttrList(r: Reader, end: number, m: NameAttrList = cre
   }
   r.finish(end, "NameAttrList");
   return m;
+}
+
+function validateNameAttrList_attrEntry(r: Reader, end: number): void {
+  r.enter("NameAttrList.attrEntry");
+  while (r.pos < end) {
+    const t = r.tag("NameAttrList.attrEntry");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "NameAttrList.attrEntry", 1); break;
+      case 18: { const e = r.lenEnd(end, "NameAttrList.attrEntry", 2); validateAttrValue(r, e); break; }
+      default: r.skip(t, end, "NameAttrList.attrEntry");
+    }
+  }
+  r.finish(end, "NameAttrList.attrEntry");
+}
+
+export function validateNameAttrList(r: Reader, end: number): void {
+  r.enter("NameAttrList");
+  while (r.pos < end) {
+    const t = r.tag("NameAttrList");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "NameAttrList", 1); break;
+      case 18: { const e = r.lenEnd(end, "NameAttrList", 2); validateNameAttrList_attrEntry(r, e); break; }
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "NameAttrList", "length-delimited");
+          case 2: r.wrongType(t, "NameAttrList", "length-delimited");
+        }
+        r.skip(t, end, "NameAttrList");
+    }
+  }
+  r.finish(end, "NameAttrList");
 }

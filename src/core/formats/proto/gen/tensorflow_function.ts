@@ -7,7 +7,7 @@ import type { Reader, Lazy } from '../wire';
 import type { AttrValue } from './tensorflow_attr_value';
 import { createAttrValue, decodeAttrValue } from './tensorflow_attr_value';
 import type { NodeDef } from './tensorflow_node_def';
-import { decodeNodeDef } from './tensorflow_node_def';
+import { decodeNodeDef, validateNodeDef } from './tensorflow_node_def';
 import type { OpDef } from './tensorflow_op_def';
 import { decodeOpDef } from './tensorflow_op_def';
 
@@ -44,7 +44,7 @@ export function decodeFunctionDefLibrary(r: Reader, end: number, m: FunctionDefL
 export interface FunctionDef {
   signature: OpDef | undefined;
   attr: Map<string, AttrValue>;
-  nodeDef: NodeDef[];
+  nodeDef: Lazy<NodeDef>[];
   ret: Map<string, string>;
   controlRet: Map<string, string>;
 }
@@ -108,7 +108,7 @@ export function decodeFunctionDef(r: Reader, end: number, m: FunctionDef = creat
     switch (t) {
       case 10: { const e = r.lenEnd(end, "FunctionDef", 1); m.signature = decodeOpDef(r, e, m.signature); break; }
       case 42: { const e = r.lenEnd(end, "FunctionDef", 5); decodeFunctionDef_attrEntry(r, e, m.attr); break; }
-      case 26: { const e = r.lenEnd(end, "FunctionDef", 3); m.nodeDef.push(decodeNodeDef(r, e)); break; }
+      case 26: m.nodeDef.push(r.lazyChecked(end, "FunctionDef", 3, decodeNodeDef, validateNodeDef)); break;
       case 34: { const e = r.lenEnd(end, "FunctionDef", 4); decodeFunctionDef_retEntry(r, e, m.ret); break; }
       case 50: { const e = r.lenEnd(end, "FunctionDef", 6); decodeFunctionDef_controlRetEntry(r, e, m.controlRet); break; }
       default:

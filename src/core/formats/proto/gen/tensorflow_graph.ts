@@ -7,13 +7,13 @@ import type { Reader, Lazy } from '../wire';
 import type { FunctionDefLibrary } from './tensorflow_function';
 import { decodeFunctionDefLibrary } from './tensorflow_function';
 import type { NodeDef } from './tensorflow_node_def';
-import { decodeNodeDef } from './tensorflow_node_def';
+import { decodeNodeDef, validateNodeDef } from './tensorflow_node_def';
 import type { VersionDef } from './tensorflow_versions';
 import { decodeVersionDef } from './tensorflow_versions';
 
 /** tensorflow.GraphDef */
 export interface GraphDef {
-  node: NodeDef[];
+  node: Lazy<NodeDef>[];
   versions: VersionDef | undefined;
   version: number;
   library: Lazy<FunctionDefLibrary> | undefined;
@@ -28,7 +28,7 @@ export function decodeGraphDef(r: Reader, end: number, m: GraphDef = createGraph
   while (r.pos < end) {
     const t = r.tag("GraphDef");
     switch (t) {
-      case 10: { const e = r.lenEnd(end, "GraphDef", 1); m.node.push(decodeNodeDef(r, e)); break; }
+      case 10: m.node.push(r.lazyChecked(end, "GraphDef", 1, decodeNodeDef, validateNodeDef)); break;
       case 34: { const e = r.lenEnd(end, "GraphDef", 4); m.versions = decodeVersionDef(r, e, m.versions); break; }
       case 24: m.version = r.int32("GraphDef", 3); break;
       case 18: m.library = r.lazy(end, "GraphDef", 2, decodeFunctionDefLibrary); break;

@@ -5,7 +5,7 @@
 
 import type { Reader } from '../wire';
 import type { AttrValue } from './tensorflow_attr_value';
-import { createAttrValue, decodeAttrValue } from './tensorflow_attr_value';
+import { createAttrValue, decodeAttrValue, validateAttrValue } from './tensorflow_attr_value';
 
 /** tensorflow.NodeDef */
 export interface NodeDef {
@@ -59,4 +59,41 @@ export function decodeNodeDef(r: Reader, end: number, m: NodeDef = createNodeDef
   }
   r.finish(end, "NodeDef");
   return m;
+}
+
+function validateNodeDef_attrEntry(r: Reader, end: number): void {
+  r.enter("NodeDef.attrEntry");
+  while (r.pos < end) {
+    const t = r.tag("NodeDef.attrEntry");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "NodeDef.attrEntry", 1); break;
+      case 18: { const e = r.lenEnd(end, "NodeDef.attrEntry", 2); validateAttrValue(r, e); break; }
+      default: r.skip(t, end, "NodeDef.attrEntry");
+    }
+  }
+  r.finish(end, "NodeDef.attrEntry");
+}
+
+export function validateNodeDef(r: Reader, end: number): void {
+  r.enter("NodeDef");
+  while (r.pos < end) {
+    const t = r.tag("NodeDef");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "NodeDef", 1); break;
+      case 18: r.pos = r.lenEnd(end, "NodeDef", 2); break;
+      case 26: r.pos = r.lenEnd(end, "NodeDef", 3); break;
+      case 34: r.pos = r.lenEnd(end, "NodeDef", 4); break;
+      case 42: { const e = r.lenEnd(end, "NodeDef", 5); validateNodeDef_attrEntry(r, e); break; }
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "NodeDef", "length-delimited");
+          case 2: r.wrongType(t, "NodeDef", "length-delimited");
+          case 3: r.wrongType(t, "NodeDef", "length-delimited");
+          case 4: r.wrongType(t, "NodeDef", "length-delimited");
+          case 5: r.wrongType(t, "NodeDef", "length-delimited");
+        }
+        r.skip(t, end, "NodeDef");
+    }
+  }
+  r.finish(end, "NodeDef");
 }

@@ -64,12 +64,12 @@ export interface SavedObject {
   slotVariables: TrackableObjectGraph_TrackableObject_SlotVariableReference[];
   userObject: SavedUserObject | undefined;
   asset: SavedAsset | undefined;
-  function: SavedFunction | undefined;
+  function: Lazy<SavedFunction> | undefined;
   variable: SavedVariable | undefined;
-  bareConcreteFunction: SavedBareConcreteFunction | undefined;
+  bareConcreteFunction: Lazy<SavedBareConcreteFunction> | undefined;
   constant: SavedConstant | undefined;
   resource: SavedResource | undefined;
-  capturedTensor: CapturedTensor | undefined;
+  capturedTensor: Lazy<CapturedTensor> | undefined;
   registeredName: string;
   /** Which member of oneof `kind` is set. */
   kindCase: "userObject" | "asset" | "function" | "variable" | "bareConcreteFunction" | "constant" | "resource" | "capturedTensor" | undefined;
@@ -88,12 +88,12 @@ export function decodeSavedObject(r: Reader, end: number, m: SavedObject = creat
       case 26: { const e = r.lenEnd(end, "SavedObject", 3); m.slotVariables.push(decodeTrackableObjectGraph_TrackableObject_SlotVariableReference(r, e)); break; }
       case 34: { const e = r.lenEnd(end, "SavedObject", 4); m.userObject = decodeSavedUserObject(r, e, m.userObject); m.kindCase = "userObject"; m.asset = undefined; m.function = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break; }
       case 42: { const e = r.lenEnd(end, "SavedObject", 5); m.asset = decodeSavedAsset(r, e, m.asset); m.kindCase = "asset"; m.userObject = undefined; m.function = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break; }
-      case 50: { const e = r.lenEnd(end, "SavedObject", 6); m.function = decodeSavedFunction(r, e, m.function); m.kindCase = "function"; m.userObject = undefined; m.asset = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break; }
+      case 50: m.function = r.lazyChecked(end, "SavedObject", 6, decodeSavedFunction, validateSavedFunction); m.kindCase = "function"; m.userObject = undefined; m.asset = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break;
       case 58: { const e = r.lenEnd(end, "SavedObject", 7); m.variable = decodeSavedVariable(r, e, m.variable); m.kindCase = "variable"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break; }
-      case 66: { const e = r.lenEnd(end, "SavedObject", 8); m.bareConcreteFunction = decodeSavedBareConcreteFunction(r, e, m.bareConcreteFunction); m.kindCase = "bareConcreteFunction"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.variable = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break; }
+      case 66: m.bareConcreteFunction = r.lazyChecked(end, "SavedObject", 8, decodeSavedBareConcreteFunction, validateSavedBareConcreteFunction); m.kindCase = "bareConcreteFunction"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.variable = undefined; m.constant = undefined; m.resource = undefined; m.capturedTensor = undefined; break;
       case 74: { const e = r.lenEnd(end, "SavedObject", 9); m.constant = decodeSavedConstant(r, e, m.constant); m.kindCase = "constant"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.resource = undefined; m.capturedTensor = undefined; break; }
       case 82: { const e = r.lenEnd(end, "SavedObject", 10); m.resource = decodeSavedResource(r, e, m.resource); m.kindCase = "resource"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.capturedTensor = undefined; break; }
-      case 98: { const e = r.lenEnd(end, "SavedObject", 12); m.capturedTensor = decodeCapturedTensor(r, e, m.capturedTensor); m.kindCase = "capturedTensor"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; break; }
+      case 98: m.capturedTensor = r.lazyChecked(end, "SavedObject", 12, decodeCapturedTensor, validateCapturedTensor); m.kindCase = "capturedTensor"; m.userObject = undefined; m.asset = undefined; m.function = undefined; m.variable = undefined; m.bareConcreteFunction = undefined; m.constant = undefined; m.resource = undefined; break;
       case 106: m.registeredName = r.string(end, "SavedObject", 13); break;
       default:
         switch (t >>> 3) {
@@ -200,6 +200,22 @@ export function decodeSavedFunction(r: Reader, end: number, m: SavedFunction = c
   return m;
 }
 
+export function validateSavedFunction(r: Reader, end: number): void {
+  r.enter("SavedFunction");
+  while (r.pos < end) {
+    const t = r.tag("SavedFunction");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "SavedFunction", 1); break;
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "SavedFunction", "length-delimited");
+        }
+        r.skip(t, end, "SavedFunction");
+    }
+  }
+  r.finish(end, "SavedFunction");
+}
+
 /** tensorflow.CapturedTensor */
 export interface CapturedTensor {
   name: string;
@@ -227,6 +243,24 @@ export function decodeCapturedTensor(r: Reader, end: number, m: CapturedTensor =
   }
   r.finish(end, "CapturedTensor");
   return m;
+}
+
+export function validateCapturedTensor(r: Reader, end: number): void {
+  r.enter("CapturedTensor");
+  while (r.pos < end) {
+    const t = r.tag("CapturedTensor");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "CapturedTensor", 1); break;
+      case 18: r.pos = r.lenEnd(end, "CapturedTensor", 2); break;
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "CapturedTensor", "length-delimited");
+          case 2: r.wrongType(t, "CapturedTensor", "length-delimited");
+        }
+        r.skip(t, end, "CapturedTensor");
+    }
+  }
+  r.finish(end, "CapturedTensor");
 }
 
 /** tensorflow.SavedConcreteFunction */
@@ -292,6 +326,26 @@ export function decodeSavedBareConcreteFunction(r: Reader, end: number, m: Saved
   }
   r.finish(end, "SavedBareConcreteFunction");
   return m;
+}
+
+export function validateSavedBareConcreteFunction(r: Reader, end: number): void {
+  r.enter("SavedBareConcreteFunction");
+  while (r.pos < end) {
+    const t = r.tag("SavedBareConcreteFunction");
+    switch (t) {
+      case 10: r.pos = r.lenEnd(end, "SavedBareConcreteFunction", 1); break;
+      case 18: r.pos = r.lenEnd(end, "SavedBareConcreteFunction", 2); break;
+      case 24: r.int64("SavedBareConcreteFunction", 3); break;
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "SavedBareConcreteFunction", "length-delimited");
+          case 2: r.wrongType(t, "SavedBareConcreteFunction", "length-delimited");
+          case 3: r.wrongType(t, "SavedBareConcreteFunction", "varint");
+        }
+        r.skip(t, end, "SavedBareConcreteFunction");
+    }
+  }
+  r.finish(end, "SavedBareConcreteFunction");
 }
 
 /** tensorflow.SavedConstant */

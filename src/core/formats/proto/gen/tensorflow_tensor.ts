@@ -5,7 +5,7 @@
 
 import type { Reader, Lazy } from '../wire';
 import type { TensorShapeProto } from './tensorflow_tensor_shape';
-import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
+import { decodeTensorShapeProto, validateTensorShapeProto } from './tensorflow_tensor_shape';
 
 /** tensorflow.TensorProto */
 export interface TensorProto {
@@ -83,4 +83,58 @@ export function decodeTensorProto(r: Reader, end: number, m: TensorProto = creat
   }
   r.finish(end, "TensorProto");
   return m;
+}
+
+export function validateTensorProto(r: Reader, end: number): void {
+  r.enter("TensorProto");
+  while (r.pos < end) {
+    const t = r.tag("TensorProto");
+    switch (t) {
+      case 8: r.enumValue("TensorProto", 1); break;
+      case 18: { const e = r.lenEnd(end, "TensorProto", 2); validateTensorShapeProto(r, e); break; }
+      case 24: r.int32("TensorProto", 3); break;
+      case 34: r.pos = r.lenEnd(end, "TensorProto", 4); break;
+      case 104: r.int32("TensorProto", 13); break;
+      case 106: { const e = r.lenEnd(end, "TensorProto", 13); while (r.pos < e) r.int32("TensorProto", 13); r.endPacked(e, "TensorProto", 13); break; }
+      case 45: r.float("TensorProto", 5); break;
+      case 42: { const e = r.lenEnd(end, "TensorProto", 5); while (r.pos < e) r.float("TensorProto", 5); r.endPacked(e, "TensorProto", 5); break; }
+      case 49: r.double("TensorProto", 6); break;
+      case 50: { const e = r.lenEnd(end, "TensorProto", 6); while (r.pos < e) r.double("TensorProto", 6); r.endPacked(e, "TensorProto", 6); break; }
+      case 56: r.int32("TensorProto", 7); break;
+      case 58: { const e = r.lenEnd(end, "TensorProto", 7); while (r.pos < e) r.int32("TensorProto", 7); r.endPacked(e, "TensorProto", 7); break; }
+      case 66: r.pos = r.lenEnd(end, "TensorProto", 8); break;
+      case 77: r.float("TensorProto", 9); break;
+      case 74: { const e = r.lenEnd(end, "TensorProto", 9); while (r.pos < e) r.float("TensorProto", 9); r.endPacked(e, "TensorProto", 9); break; }
+      case 80: r.int64("TensorProto", 10); break;
+      case 82: { const e = r.lenEnd(end, "TensorProto", 10); while (r.pos < e) r.int64("TensorProto", 10); r.endPacked(e, "TensorProto", 10); break; }
+      case 88: r.bool("TensorProto", 11); break;
+      case 90: { const e = r.lenEnd(end, "TensorProto", 11); while (r.pos < e) r.bool("TensorProto", 11); r.endPacked(e, "TensorProto", 11); break; }
+      case 97: r.double("TensorProto", 12); break;
+      case 98: { const e = r.lenEnd(end, "TensorProto", 12); while (r.pos < e) r.double("TensorProto", 12); r.endPacked(e, "TensorProto", 12); break; }
+      case 128: r.uint32("TensorProto", 16); break;
+      case 130: { const e = r.lenEnd(end, "TensorProto", 16); while (r.pos < e) r.uint32("TensorProto", 16); r.endPacked(e, "TensorProto", 16); break; }
+      case 136: r.uint64("TensorProto", 17); break;
+      case 138: { const e = r.lenEnd(end, "TensorProto", 17); while (r.pos < e) r.uint64("TensorProto", 17); r.endPacked(e, "TensorProto", 17); break; }
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "TensorProto", "varint");
+          case 2: r.wrongType(t, "TensorProto", "length-delimited");
+          case 3: r.wrongType(t, "TensorProto", "varint");
+          case 4: r.wrongType(t, "TensorProto", "length-delimited");
+          case 13: r.wrongType(t, "TensorProto", "varint or length-delimited");
+          case 5: r.wrongType(t, "TensorProto", "fixed32 or length-delimited");
+          case 6: r.wrongType(t, "TensorProto", "fixed64 or length-delimited");
+          case 7: r.wrongType(t, "TensorProto", "varint or length-delimited");
+          case 8: r.wrongType(t, "TensorProto", "length-delimited");
+          case 9: r.wrongType(t, "TensorProto", "fixed32 or length-delimited");
+          case 10: r.wrongType(t, "TensorProto", "varint or length-delimited");
+          case 11: r.wrongType(t, "TensorProto", "varint or length-delimited");
+          case 12: r.wrongType(t, "TensorProto", "fixed64 or length-delimited");
+          case 16: r.wrongType(t, "TensorProto", "varint or length-delimited");
+          case 17: r.wrongType(t, "TensorProto", "varint or length-delimited");
+        }
+        r.skip(t, end, "TensorProto");
+    }
+  }
+  r.finish(end, "TensorProto");
 }

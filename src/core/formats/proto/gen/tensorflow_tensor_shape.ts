@@ -34,6 +34,24 @@ export function decodeTensorShapeProto(r: Reader, end: number, m: TensorShapePro
   return m;
 }
 
+export function validateTensorShapeProto(r: Reader, end: number): void {
+  r.enter("TensorShapeProto");
+  while (r.pos < end) {
+    const t = r.tag("TensorShapeProto");
+    switch (t) {
+      case 18: { const e = r.lenEnd(end, "TensorShapeProto", 2); validateTensorShapeProto_Dim(r, e); break; }
+      case 24: r.bool("TensorShapeProto", 3); break;
+      default:
+        switch (t >>> 3) {
+          case 2: r.wrongType(t, "TensorShapeProto", "length-delimited");
+          case 3: r.wrongType(t, "TensorShapeProto", "varint");
+        }
+        r.skip(t, end, "TensorShapeProto");
+    }
+  }
+  r.finish(end, "TensorShapeProto");
+}
+
 /** tensorflow.TensorShapeProto.Dim */
 export interface TensorShapeProto_Dim {
   size: number;
@@ -61,4 +79,22 @@ export function decodeTensorShapeProto_Dim(r: Reader, end: number, m: TensorShap
   }
   r.finish(end, "TensorShapeProto.Dim");
   return m;
+}
+
+export function validateTensorShapeProto_Dim(r: Reader, end: number): void {
+  r.enter("TensorShapeProto.Dim");
+  while (r.pos < end) {
+    const t = r.tag("TensorShapeProto.Dim");
+    switch (t) {
+      case 8: r.int64("TensorShapeProto.Dim", 1); break;
+      case 18: r.pos = r.lenEnd(end, "TensorShapeProto.Dim", 2); break;
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "TensorShapeProto.Dim", "varint");
+          case 2: r.wrongType(t, "TensorShapeProto.Dim", "length-delimited");
+        }
+        r.skip(t, end, "TensorShapeProto.Dim");
+    }
+  }
+  r.finish(end, "TensorShapeProto.Dim");
 }
