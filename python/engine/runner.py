@@ -351,16 +351,39 @@ def make_batches(model, settings, bs):
         return out
     seed = settings["seed"]
     xs = []
-    for inp in as_list(model.inputs):
-        shape = shape_with_batch(inp.shape, bs, f"input {inp.name}")
+    for name, ishape in input_shapes(model):
+        shape = shape_with_batch(ishape, bs, f"input {name}")
         xs.append(synthetic_normal(seed, int(np.prod(shape))).reshape(shape))
         seed += 1
+    x = xs[0] if len(xs) == 1 else xs
+    if getattr(model, "outputs", None):
+        out_shapes = [(getattr(o, "name", "?"), o.shape) for o in as_list(model.outputs)]
+    else:
+        # Subclassed models have no symbolic outputs: one inference-mode call (writes nothing) gives the shapes.
+        out_shapes = [("output", o.shape) for o in as_list(model(x, training=False))]
     ys = []
-    for out in as_list(model.outputs):
-        shape = shape_with_batch(out.shape, bs, f"output {getattr(out, 'name', '?')}")
+    for name, oshape in out_shapes:
+        shape = shape_with_batch(oshape, bs, f"output {name}")
         ys.append(synthetic_uniform(seed, int(np.prod(shape))).reshape(shape))
         seed += 1
-    return [(xs[0] if len(xs) == 1 else xs, ys)]
+    return [(x, ys)]
+
+
+def input_shapes(model):
+    """(name, shape) of each model input: symbolic inputs (Functional/Sequential), else the input spec a
+    subclassed model was saved with."""
+    if getattr(model, "inputs", None):
+        return [(i.name, i.shape) for i in as_list(model.inputs)]
+    spec = getattr(model, "_saved_model_inputs_spec", None)
+    if spec is None and hasattr(model, "save_spec"):
+        try:
+            saved = model.save_spec()
+            spec = saved[0][0] if saved else None
+        except Exception:  # noqa: BLE001
+            spec = None
+    if spec is None:
+        raise EngineError("data", "the model records no input shape (a subclassed model that was never called before saving)")
+    return [(getattr(s, "name", None) or "input", s.shape) for s in as_list(spec)]
 
 
 def as_list(x):

@@ -72,6 +72,15 @@ def data(x_shape, y_shape):
     return x, y
 
 
+NEGLIGIBLE = 1e-5
+
+
+def negligible(ch, d):
+    """True when a variable changed only by float noise (e.g. a conv/dense bias feeding a BN in
+    training mode: its gradient is mathematically zero)."""
+    return bool(ch and d < NEGLIGIBLE)
+
+
 def delta(a, b):
     import numpy as np
     a = np.asarray(a, dtype="float64")
@@ -212,6 +221,7 @@ def run_tf1(cfg, model_path, exp):
         ch, d = delta(a, b)
         changed_by_name[n] = ch
         variables.append({"name": n, "key": exp_by_name[n].get("key"), "changed": ch, "maxAbsDelta": d,
+                          "negligible": negligible(ch, d),
                           "trainable": exp_by_name[n]["trainable"], "optimized": n in opt_vars})
     for b in exp["batchNorms"]:
         f = fwd[b["layer"]]
@@ -368,7 +378,8 @@ def run_keras(cfg, model_path, exp, runtime):
         ch, d = delta(a, b)
         changed[id(w)] = ch
         variables.append({"name": n, "key": ev.get("key") if ev else None, "layer": lay, "changed": ch,
-                          "maxAbsDelta": d, "trainable": id(w) in tv_ids, "gotGradient": id(w) in grads_seen})
+                          "maxAbsDelta": d, "negligible": negligible(ch, d),
+                          "trainable": id(w) in tv_ids, "gotGradient": id(w) in grads_seen})
     bn_obs = []
     for path, layer in bn_layers:
         rec = captures.get(path)

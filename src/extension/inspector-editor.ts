@@ -25,6 +25,8 @@ interface Panel {
 export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider {
   private readonly panels = new Set<Panel>();
   private readonly verifications = new Map<string, VerifyResult>();
+  private readonly ready = new WeakSet<Panel>();
+  private readonly pendingReveal = new Map<string, ToWebview>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -72,10 +74,17 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
 
   /** Shows the model's inspector (opening it if needed) and points it at a tab/search. */
   async reveal(modelFile: vscode.Uri, tab?: InspectorTab, search?: string): Promise<void> {
-    await vscode.commands.executeCommand('vscode.openWith', modelFile, INSPECTOR_VIEW_TYPE);
-    if (!tab) return;
     const key = this.models.entryFor(modelFile)?.key;
-    for (const p of this.panels) if (p.modelKey === key) p.post({ type: 'reveal', tab, search });
+    // A panel opened by this call is not ready for messages yet: it takes the reveal when it says 'ready'.
+    if (tab && key) this.pendingReveal.set(key, { type: 'reveal', tab, search });
+    await vscode.commands.executeCommand('vscode.openWith', modelFile, INSPECTOR_VIEW_TYPE);
+    if (!tab || !key) return;
+    for (const p of this.panels) {
+      if (p.modelKey === key && this.ready.has(p)) {
+        p.post({ type: 'reveal', tab, search });
+        this.pendingReveal.delete(key);
+      }
+    }
   }
 
   setVerification(modelKey: string, view: VerifyResult): void {
@@ -112,9 +121,16 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   private async onMessage(panel: Panel, m: FromWebview): Promise<void> {
     try {
       switch (m.type) {
-        case 'ready':
+        case 'ready': {
+          this.ready.add(panel);
           await this.refresh(panel);
+          const reveal = this.pendingReveal.get(panel.modelKey);
+          if (reveal) {
+            this.pendingReveal.delete(panel.modelKey);
+            panel.post(reveal);
+          }
           return;
+        }
         case 'copyKey':
           await vscode.env.clipboard.writeText(m.key);
           vscode.window.setStatusBarMessage(`Copied ${m.key}`, 3000);

@@ -338,6 +338,28 @@ function scenarios(ws) {
       },
     },
     {
+      name: 'Show in Inspector from a tree variable',
+      async run(page, shot) {
+        await closeAllEditors(page);
+        await showModelsView(page);
+        const mm = page.locator('.pane-body .monaco-list-row[aria-level="4"]', { hasText: 'moving_mean' }).first();
+        if (!(await mm.isVisible())) {
+          await treeRow(page, 'seed-tf1').click();
+          await page.locator('.pane-body .monaco-list-row[aria-level="2"]', { hasText: /^A/ }).first().click();
+          await page.locator('.pane-body .monaco-list-row[aria-level="3"]', { hasText: 'batch_normalization' }).first().click();
+        }
+        await mm.waitFor({ timeout: 15000 });
+        await contextMenu(page, mm, 'Show in Inspector');
+        const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+        const count = inner.locator('#var-table .count', { hasText: '1 of 24 variables' });
+        await count.waitFor({ timeout: 30000 });
+        const row = (await inner.locator('#var-table .vbody .vrow').first().innerText()).replace(/\s+/g, ' ');
+        if (!/A\/batch_normalization\/moving_mean/.test(row)) throw new Error(`inspector row: ${row}`);
+        await shot('variable');
+        return `Variables tab filtered to the variable: "${row}"`;
+      },
+    },
+    {
       name: 'Create Freeze Config from the palette',
       async run(page, shot) {
         await closeAllEditors(page);

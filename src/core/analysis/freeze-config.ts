@@ -354,8 +354,9 @@ export function parseFreezeConfig(text: string, fileName: string): ParsedFreezeC
   let useSavedTrainOp = base.useSavedTrainOp;
   const savedNode = get('useSavedTrainOp');
   if (savedNode) {
-    if (savedNode.type !== 'boolean') wrongType(out, savedNode, ['useSavedTrainOp'], 'true or false');
-    else useSavedTrainOp = savedNode.value as boolean;
+    if (savedNode.type === 'boolean') useSavedTrainOp = savedNode.value as boolean;
+    else if (savedNode.type === 'string' && savedNode.value === 'collection[0]') useSavedTrainOp = 'collection[0]';
+    else wrongType(out, savedNode, ['useSavedTrainOp'], 'true, false or "collection[0]"');
   }
   const baseNode = get('baseTrainable');
   const baseTrainable = (baseNode && oneOf(out, baseNode, ['baseTrainable'], BASE_TRAINABLE)) || base.baseTrainable;

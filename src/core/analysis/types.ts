@@ -62,8 +62,10 @@ export interface FreezeConfig {
   /**
    * TF1: train with the train op saved in the graph (its var_list and its update-op dependencies, computed by
    * reachability on the real graph) instead of one built from freeze/train/updateOps. Default false.
+   * true: the train_op-collection entry that runs all the others (slim's train tensor, not the optimizer's
+   * apply op that apply_gradients registers first); 'collection[0]': exactly tf.get_collection('train_op')[0].
    */
-  readonly useSavedTrainOp: boolean;
+  readonly useSavedTrainOp: boolean | 'collection[0]';
   /** Keras: where trainable flags start before `freeze`/`train` apply. Default 'saved'. */
   readonly baseTrainable: BaseTrainable;
   /** Short fine-tune settings (null when absent; defaults are applied by the verifier via defaultVerifySettings). */

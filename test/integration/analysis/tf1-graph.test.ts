@@ -177,9 +177,13 @@ test('slim: pattern "B" also freezes D/BatchNorm/beta; the saved create_train_op
       assert.equal(s.changes, v.inVarList, v.name);
     }
   }
-  // tf.get_collection('train_op')[0] is the optimizer's apply op, which does not depend on slim's UPDATE_OPS
-  // barrier (only the create_train_op tensor does): running it leaves every moving statistic unchanged.
-  for (const b of saved.batchNorms) assert.equal(b.movingStatsUpdate, false, b.layer);
+  // The saved train op (true) is slim's create_train_op tensor, behind the UPDATE_OPS barrier: statistics move.
+  for (const b of saved.batchNorms) assert.equal(b.movingStatsUpdate, true, b.layer);
+  // tf.get_collection('train_op')[0] is the optimizer's apply op, which apply_gradients registered first and which
+  // does not depend on the barrier: running it leaves every moving statistic unchanged.
+  const first = analyze(model, { ...SEED, useSavedTrainOp: 'collection[0]' });
+  for (const b of first.batchNorms) assert.equal(b.movingStatsUpdate, false, b.layer);
+  assert.ok(first.findings.some((f) => f.code === 'frozen-bn-batch-stats'));
   const d = result.batchNorms.find((b) => b.layer === 'D/BatchNorm')!;
   assert.equal(d.gammaBetaTrained, false, 'slim has no gamma and D beta is excluded by "B"');
   assert.ok(result.findings.some((f) => f.code === 'frozen-bn-stats-drift' && f.target.name === 'D/BatchNorm'));

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { locateWasm, parsePython } from '../../../src/core/python/parser';
 import { ScriptAnalyzer, analyzeScriptText } from '../../../src/core/python/analyze';
@@ -85,4 +86,34 @@ test('malformed and half-typed Python never throws and says nothing where unsure
 test('applyTextEdits applies non-overlapping edits in any order', () => {
   const r = (l: number, c: number) => ({ line: l, character: c });
   assert.equal(applyTextEdits('abc\ndef\n', [{ range: { start: r(1, 0), end: r(1, 1) }, newText: 'D' }, { range: { start: r(0, 1), end: r(0, 2) }, newText: 'B' }]), 'aBc\nDef\n');
+});
+
+test('incremental analysis after edits reports exactly what a full analysis of the new text reports', async () => {
+  const corpus = path.resolve(__dirname, '../../python-corpus/scripts');
+  for (const file of ['yunyang1994_tensorflow_yolov3_train.py', 'tfdocs_r2_transfer_learning.py', 'tfmodels_official_r1_resnet_run_loop.py']) {
+    const script = await parsePython(readFileSync(path.join(corpus, file), 'utf8'));
+    const analyzer = new ScriptAnalyzer(script);
+    const view = (fs: readonly { code: string; range: unknown; message: string; fixes: unknown; related: unknown }[]) => JSON.stringify(fs.map((f) => [f.code, f.range, f.message, f.fixes, f.related]));
+    assert.ok(analyzer.analyze().findings.length > 0, `${file}: has findings to follow`);
+    const last = script.lines.lineCount - 2;
+    const at = (line: number, character: number) => ({ line, character });
+    const edits = [
+      { range: { start: at(last, 0), end: at(last, 0) }, text: ' ' }, // whitespace only: facts move
+      { range: { start: at(0, 0), end: at(0, 0) }, text: '\n# a comment\n' }, // everything shifts down
+      { range: { start: at(2, 0), end: at(2, 12) }, text: '' }, // delete it again
+      { range: { start: at(8, 0), end: at(8, 0) }, text: 'x_ = 1\n' }, // code inserted
+      { range: { start: at(8, 0), end: at(9, 0) }, text: '' },
+      { range: { start: at(last, 0), end: at(last, 1) }, text: '' },
+    ];
+    let sawReuse = false;
+    for (const e of edits) {
+      script.applyChanges([e]);
+      const incremental = analyzer.analyze();
+      const fresh = await analyzeScriptText(script.text);
+      assert.equal(view(incremental.findings), view(fresh.findings), `${file}: after ${JSON.stringify(e)}`);
+      sawReuse ||= incremental.stats.walked <= 1;
+    }
+    assert.ok(sawReuse, `${file}: unchanged statements were reused`);
+    script.dispose();
+  }
 });

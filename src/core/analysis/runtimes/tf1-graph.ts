@@ -92,12 +92,9 @@ export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex
   if (!graph) return updatesWithoutGraph(config);
   const index = graphIndex ?? graphIndexFor(graph);
   const collection = (name: string) => (graph.collections[name] ?? []).map(nodeName);
-  // The saved train op is what `tf.get_collection('train_op')[0]` returns: the first entry. Later entries can
-  // differ (slim's create_train_op tensor sits behind the optimizer's own apply op, which apply_gradients adds
-  // first, and only the tensor depends on the UPDATE_OPS barrier).
   const candidates = [...new Set(TRAIN_OP_COLLECTIONS.flatMap(collection).filter((n) => index.find(n) >= 0))];
-  const trainOps = candidates.slice(0, 1);
-  const otherTrainOps = candidates.slice(1);
+  const trainOps = candidates.length ? [pickTrainOp(index, candidates, config.useSavedTrainOp)] : [];
+  const otherTrainOps = candidates.filter((c) => c !== trainOps[0]);
   const bnUpdateNames = model.batchNorms.flatMap((b) => [...(b.graph?.movingMeanUpdates ?? []), ...(b.graph?.movingVarianceUpdates ?? [])]);
   const hasCollection = graph.collections['update_ops'] !== undefined;
   const updateCollection = hasCollection ? collection('update_ops') : bnUpdateNames;
@@ -112,7 +109,8 @@ export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex
   let selected: ReadonlySet<string> | null = null;
   if (usesSavedTrainOp) {
     seeds = trainOps.map((n) => index.find(n));
-    const others = otherTrainOps.length ? ` (the first entry of the train_op collection, as tf.get_collection('train_op')[0] returns; not ${otherTrainOps.map((o) => `"${o}"`).join(', ')})` : '';
+    const which = config.useSavedTrainOp === 'collection[0]' ? "tf.get_collection('train_op')[0]" : 'the train_op-collection entry that runs the others';
+    const others = otherTrainOps.length ? ` (${which}; not ${otherTrainOps.map((o) => `"${o}"`).join(', ')})` : '';
     updateOpsSource = `the train op saved in the graph, "${trainOps[0]}"${others}, runs as it is ("useSavedTrainOp": true): reachability on the real graph decides`;
   } else {
     const chosen = selectUpdateOps(updateCollection, config.updateOps);
@@ -160,6 +158,27 @@ export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex
       return { run: false, why: `${trainOpText} does not depend on ${found[0]} (not under control_dependencies(UPDATE_OPS))` };
     },
   };
+}
+
+/**
+ * Which train_op-collection entry is "the" train op. The collection can hold several: Optimizer.apply_gradients
+ * registers its own apply op first, and slim's create_train_op returns a tensor behind it that alone depends
+ * on the UPDATE_OPS barrier. 'collection[0]' is what tf.get_collection('train_op')[0] returns; otherwise the
+ * entry whose run includes the most of the others (then the one reaching the most ops).
+ */
+function pickTrainOp(index: GraphIndex, candidates: readonly string[], mode: boolean | 'collection[0]'): string {
+  if (mode === 'collection[0]' || candidates.length === 1) return candidates[0]!;
+  let best = candidates[0]!;
+  let bestScore = [-1, -1];
+  for (const c of candidates) {
+    const r = reachableOps(index, [index.find(c)]);
+    const covers = candidates.filter((o) => o !== c && r.runs[index.find(o)]).length;
+    if (covers > bestScore[0]! || (covers === bestScore[0] && r.reachedCount > bestScore[1]!)) {
+      best = c;
+      bestScore = [covers, r.reachedCount];
+    }
+  }
+  return best;
 }
 
 function sameTags(a: readonly string[], b: readonly string[]): boolean {

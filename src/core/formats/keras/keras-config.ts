@@ -25,11 +25,17 @@ export function parsePythonJson(text: string, file: string, what: string): Json 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
+      // Jump to the next quote (most of a config is strings); it closes the string unless an odd run of
+      // backslashes precedes it. The run cannot reach back past the opening quote.
+      const q = text.indexOf('"', i);
+      if (q < 0) break;
+      let bs = 0;
+      while (text.charCodeAt(q - 1 - bs) === 0x5c /* \ */) bs++;
+      i = q;
+      if (bs % 2 === 0) inString = false;
       continue;
     }
-    if (c === 0x22) inString = true;
+    if (c === 0x22 /* " */) inString = true;
     else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (++depth > LIMITS.maxDepth) {
         throw new ModelReadError(file, 'too-deep', `${what} nests deeper than ${LIMITS.maxDepth} levels`);

@@ -84,6 +84,9 @@ export class FactCollector {
   private cache = new Map<string, CacheEntry>();
   private nextCache = new Map<string, CacheEntry>();
   private top: CacheEntry[] = [];
+  /** Top-level entries by key; a list, as a script may repeat a statement (`model.summary()`). */
+  private topCache = new Map<string, CacheEntry[]>();
+  private nextTopCache = new Map<string, CacheEntry[]>();
   private last: readonly Fact[] = [];
   /** Statements walked / reused by the last collect() (for tests and the benchmark). */
   stats = { walked: 0, reused: 0 };
@@ -103,6 +106,8 @@ export class FactCollector {
     kids.forEach((child, i) => top.push(this.topStatement(child, src, out, claimed, prevTop?.[i] ?? null)));
     this.top = top;
     this.cache = this.nextCache;
+    this.topCache = this.nextTopCache;
+    this.nextTopCache = new Map();
     this.unchanged = out.length === this.last.length && out.every((f, i) => f === this.last[i]);
     this.last = out;
     return out;
@@ -112,12 +117,12 @@ export class FactCollector {
     const s = node.startIndex;
     const indent = indentBefore(src, s);
     const key = `${ROOT_CTX.key}\u0000${indent}\u0000${src.slice(s, node.endIndex)}`;
-    const hit = this.cache.get(key);
-    if (hit && hit.outer === ROOT_CTX && !claimed.has(hit) && !this.nextCache.has(key)) {
+    const hit = this.topCache.get(key)?.find((x) => !claimed.has(x));
+    if (hit) {
       claimed.add(hit);
       if (hit.s !== s) shiftEntry(hit, s - hit.s);
       for (const ne of hit.nested ?? []) if (!this.nextCache.has(ne.key)) this.nextCache.set(ne.key, ne);
-      this.nextCache.set(key, hit);
+      this.remember(hit);
       for (const f of hit.facts) out.push(f);
       this.stats.reused++;
       return hit;
@@ -137,8 +142,14 @@ export class FactCollector {
       for (const f of facts) out.push(f);
     }
     const entry: CacheEntry = { key, s, outer: ROOT_CTX, facts, nested };
-    this.nextCache.set(key, entry);
+    this.remember(entry);
     return entry;
+  }
+
+  private remember(entry: CacheEntry): void {
+    const list = this.nextTopCache.get(entry.key);
+    if (list) list.push(entry);
+    else this.nextTopCache.set(entry.key, [entry]);
   }
 
   private block(node: Node, src: string, ctx: Ctx, out: Fact[]): void {

@@ -100,7 +100,6 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
   for (const f of facts) {
     if (f.kind === 'assign' && f.targets.length === 1 && f.targets[0]!.k === 'name' && f.value.k === 'call') assignedCall.set(f.value, f.targets[0]!.name);
   }
-  let identUses: Map<string, number> | null = null; // counted only when a collection is assigned to a name
   for (const f of facts) {
     if (f.kind !== 'call') continue;
     const name = names.canon(f.call.callee) ?? '';
@@ -108,17 +107,22 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
       const scopeE = argument(f.call, 'scope', 1);
       const scope = !scopeE || scopeE.k === 'none' || isCloneScope(scopeE, bindings, f.call.s, ctxFunction(f.stmt.ctx)) ? undefined : strValue(scopeE);
       const assignedTo = assignedCall.get(f.call) ?? null;
-      // used: the call is not simply assigned, or the name it is assigned to is read elsewhere
-      const used = assignedTo === null ? f.stmt.type !== 'expression_statement' || !isBareCall(f) : ((identUses ??= countIdentUses(facts)).get(assignedTo) ?? 0) > 1;
+      // used: the call is not simply assigned, or the name it is assigned to is read elsewhere (counted below)
+      const used = assignedTo === null ? f.stmt.type !== 'expression_statement' || !isBareCall(f) : false;
       updateOps.push({ call: f.call, stmt: f.stmt, scope, assignedTo, used, filtered: false });
     }
     if (/(^|\.)(get_updates_for)$/.test(f.call.callee ?? '')) usesKerasUpdates = true;
   }
+  const uses = countIdentUses(facts, new Set(updateOps.flatMap((r) => (r.assignedTo === null ? [] : [r.assignedTo]))));
+  for (let i = 0; i < updateOps.length; i++) {
+    const r = updateOps[i]!;
+    if (r.assignedTo !== null) updateOps[i] = { ...r, used: (uses.get(r.assignedTo) ?? 0) > 1 };
+  }
   // narrowed collections: filter_variables(get_collection(UPDATE_OPS), ...), [op for op in ... if cond]
   const narrowers: { s: number; e: number }[] = [];
-  for (const f of facts) {
+  for (const f of updateOps.length > 0 ? facts : []) {
     if (f.kind === 'call' && /(^|\.)filter_variables$/.test(names.canon(f.call.callee) ?? '')) narrowers.push({ s: f.call.argsS, e: f.call.argsE });
-    if (f.kind === 'assign' || f.kind === 'expr' || f.kind === 'return') {
+    if ((f.kind === 'assign' || f.kind === 'expr' || f.kind === 'return') && f.stmt.idents.includes('for')) {
       const root = f.kind === 'assign' ? f.value : f.kind === 'expr' ? f.expr : f.value;
       if (root) visitExpr(root, (x) => {
         if (x.k === 'comp' && x.conds.length > 0) narrowers.push({ s: x.iter.s, e: x.iter.e });
@@ -262,13 +266,15 @@ function isBareCall(f: Extract<Fact, { kind: 'call' }>): boolean {
   return f.stmt.s === f.call.s && f.stmt.e === f.call.e;
 }
 
-function countIdentUses(facts: readonly Fact[]): Map<string, number> {
-  const seen = new Set<StmtInfo>();
+/** How many statements mention each of `names` (a collection assigned to a name no other statement reads is unused). */
+function countIdentUses(facts: readonly Fact[], names: ReadonlySet<string>): Map<string, number> {
   const counts = new Map<string, number>();
+  if (names.size === 0) return counts;
+  const seen = new Set<StmtInfo>();
   for (const f of facts) {
     if (seen.has(f.stmt)) continue;
     seen.add(f.stmt);
-    for (const id of f.stmt.idents) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const id of f.stmt.idents) if (names.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
 }
