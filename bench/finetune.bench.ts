@@ -81,7 +81,7 @@ function convShapes(kerasConfig: unknown, batch: number): ConvShape[] {
 }
 
 /** Total time of the gradient kernels for every conv of the model: ours vs the backend's own (cpu) . */
-async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | 'wasm'): Promise<{ ours: number; stock: number | null }> {
+async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | 'wasm'): Promise<{ ours: number; stock: number | null; byKernel: Map<string, { ours: number; stock: number | null }> }> {
   await selectBackend({ prefer: backendName });
   const run = (name: GradientKernelName, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>, stock: boolean): number => {
     const t0 = performance.now();
@@ -100,6 +100,7 @@ async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | '
   let ours = 0;
   let stock = 0;
   let stockAvailable = true;
+  const byKernel = new Map<string, { ours: number; stock: number | null }>();
   for (const c of shapes) {
     const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad, undefined, c.kind === 'dw');
     const dy = tf.randomNormal([c.x[0], info.outHeight, info.outWidth, info.outChannels]);
@@ -112,13 +113,23 @@ async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | '
       [names[1], { dy, filter: f }, { ...common, inputShape: c.x }],
     ];
     for (const [name, inputs, attrs] of calls) {
-      ours += run(name, inputs, attrs, false);
-      if (referenceKernel(name, backendName)) stock += run(name, inputs, attrs, true);
-      else stockAvailable = false;
+      const o = run(name, inputs, attrs, false);
+      ours += o;
+      const k = byKernel.get(name) ?? { ours: 0, stock: 0 };
+      k.ours += o;
+      if (referenceKernel(name, backendName)) {
+        const st = run(name, inputs, attrs, true);
+        stock += st;
+        if (k.stock !== null) k.stock += st;
+      } else {
+        stockAvailable = false;
+        k.stock = null;
+      }
+      byKernel.set(name, k);
     }
     tf.dispose([dy, x, f]);
   }
-  return { ours, stock: stockAvailable ? stock : null };
+  return { ours, stock: stockAvailable ? stock : null, byKernel };
 }
 
 /** Peak RSS of a fresh process that runs the verification in the worker thread. */
@@ -179,6 +190,12 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
   out.gradKernelsCpuStockOverOurs = cpu.stock ? cpu.stock / cpu.ours : 'n/a';
   const wasm = await kernelTotals(shapes, 'wasm');
   out.gradKernelsWasmOursMs = wasm.ours;
+  const bpi = wasm.byKernel.get('Conv2DBackpropInput');
+  if (bpi?.stock) {
+    out.wasmConv2DBackpropInputStockMs = bpi.stock;
+    out.wasmConv2DBackpropInputOursMs = bpi.ours;
+    out.wasmConv2DBackpropInputStockOverOurs = bpi.stock / bpi.ours;
+  }
   out.gradKernelsWasmStock = 'missing: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter / depthwise gradient kernels (no conv training at all)';
 
   // Whole training step on the cpu backend, stock kernels vs ours (ResNet8, batch 8).

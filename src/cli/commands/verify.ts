@@ -136,7 +136,7 @@ export function renderText(r: VerifyResult): string {
   const bad = r.variables.filter((v) => v.predicted !== null && !v.agree);
   if (bad.length > 0) {
     lines.push(`!!! ${bad.length} PREDICTION(S) DISAGREE WITH WHAT ${r.engine === 'python' ? 'TENSORFLOW' : 'THE ENGINE'} DID !!!`);
-    for (const v of bad) lines.push(`!!! ${v.key}: predicted ${yesNo(v.predicted)} (${v.predictedReason}), observed ${v.observed ? 'changed' : 'unchanged'} (max |delta| ${v.maxAbsDelta.toExponential(2)})${v.note ? ` - note: ${v.note}` : ''}`);
+    for (const v of bad) lines.push(`!!! ${v.name} [${v.key}]: predicted ${yesNo(v.predicted)} (${v.predictedReason}), observed ${v.observed ? 'changed' : 'unchanged'} (max |delta| ${v.maxAbsDelta.toExponential(2)})${v.note ? ` - note: ${v.note}` : ''}`);
     lines.push('');
   }
   lines.push(`engine: ${r.engineDetail}`);
@@ -146,7 +146,7 @@ export function renderText(r: VerifyResult): string {
   lines.push('');
   lines.push('variable | predicted | observed | max |delta| | rel');
   for (const v of r.variables) {
-    lines.push(`${v.agree ? ' ' : '!'} ${v.key} | ${yesNo(v.predicted)} | ${v.observed ? 'changed' : 'unchanged'} | ${v.maxAbsDelta.toExponential(2)} | ${v.relativeDelta.toExponential(2)}`);
+    lines.push(`${v.agree ? ' ' : '!'} ${v.name} [${v.key}] | ${yesNo(v.predicted)} | ${v.observed ? 'changed' : 'unchanged'} | ${v.maxAbsDelta.toExponential(2)} | ${v.relativeDelta.toExponential(2)}`);
   }
   if (r.batchNorms.length > 0) {
     lines.push('');

@@ -50,7 +50,7 @@ test('verify: a disagreement is printed first and loudly', { skip: !haveK2 && 'f
   const text = renderText({ ...r, variables, disagreements: 1, agreement: (variables.length - 1) / variables.length });
   const first = text.split('\n')[0]!;
   assert.match(first, /^!!! 1 PREDICTION\(S\) DISAGREE/);
-  assert.match(text, new RegExp(`!!! ${variables[2]!.key.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: predicted`));
+  assert.ok(text.includes(`!!! ${variables[2]!.name} [${variables[2]!.key}]: predicted`), text.split('\n').slice(0, 3).join('\n'));
 });
 
 test('verify: a model tfjs cannot rebuild is refused with exit 2 and the list of layers', { skip: !existsSync(path.join(repoRoot, 'test/fixtures/generated/k2_subclassed/saved_model')) && 'fixture absent' }, async () => {

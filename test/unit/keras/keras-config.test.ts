@@ -179,6 +179,17 @@ test('parsePythonJson: NaN / Infinity tokens, depth limit, bad JSON', () => {
   assert.throws(() => parsePythonJson('{"a": ', 'm.h5', 'model_config'), (e: unknown) => e instanceof ModelReadError && e.reason === 'bad-json' && e.message.startsWith('m.h5: model_config is not valid JSON'));
 });
 
+test('parsePythonJson: escaped quotes and backslash runs inside strings do not end them early', () => {
+  const text = JSON.stringify({ a: 'x\\', b: '"[{', c: '\\"{', d: ['q\\\\'] });
+  assert.deepEqual(parsePythonJson(text, 'f', 'w'), JSON.parse(text));
+  // Brackets inside strings do not count towards the depth limit; real ones after such strings do.
+  const quoted = JSON.stringify({ s: '\\'.repeat(3) + '['.repeat(200) });
+  assert.deepEqual(parsePythonJson(quoted, 'f', 'w'), JSON.parse(quoted));
+  const deep = `["\\\\", ${'['.repeat(100)}${']'.repeat(100)}]`;
+  assert.throws(() => parsePythonJson(deep, 'f', 'w'), (e: unknown) => e instanceof ModelReadError && e.reason === 'too-deep');
+  assert.deepEqual(parsePythonJson('{"n": "\\"NaN", "v": NaN}', 'f', 'w'), { n: '"NaN', v: null });
+});
+
 test('kerasSnakeCase matches the group names Keras 3 writes', () => {
   const cases: [string, string][] = [
     ['BatchNormalization', 'batch_normalization'],

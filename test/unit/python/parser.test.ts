@@ -105,6 +105,15 @@ test('incremental analysis after edits reports exactly what a full analysis of t
       { range: { start: at(8, 0), end: at(9, 0) }, text: '' },
       { range: { start: at(last, 0), end: at(last, 1) }, text: '' },
     ];
+    // edits inside a function body, with the function moved in between (nested statements reused after a shift)
+    const indentOf = (line: number) => /^[ \t]*/.exec(script.lines.lineText(line))![0];
+    const mid = Math.floor(last / 2);
+    edits.push(
+      { range: { start: at(mid, 0), end: at(mid, 0) }, text: `${indentOf(mid)}z_ = 3\n` },
+      { range: { start: at(0, 0), end: at(0, 0) }, text: '\n\n' },
+      { range: { start: at(mid + 2, 0), end: at(mid + 3, 0) }, text: '' },
+      { range: { start: at(mid + 4, 0), end: at(mid + 4, 0) }, text: `${indentOf(mid + 4)}w_ = [v for v in tf.trainable_variables() if 'x' in v.name]\n` },
+    );
     let sawReuse = false;
     for (const e of edits) {
       script.applyChanges([e]);

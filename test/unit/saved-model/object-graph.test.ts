@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NodeFileSource } from '../../../src/core/io/file-source';
 import { readSavedModelParts } from '../../../src/core/formats/saved-model/open';
-import { escapeLocalName, mapObjectGraph, VARIABLE_VALUE } from '../../../src/core/formats/saved-model/object-graph';
+import { escapeLocalName, mapObjectGraph, pathString, VARIABLE_VALUE } from '../../../src/core/formats/saved-model/object-graph';
 import type { SavedModelParts } from '../../../src/core/formats/saved-model/parts';
 import { decodeTrackableObjectGraph } from '../../../src/core/formats/proto/gen';
 import { decodeMessage } from '../../../src/core/formats/proto/wire';
@@ -42,6 +42,28 @@ async function parts(dir: string): Promise<SavedModelParts> {
 test('escapeLocalName follows TensorFlow (. -> .., / -> .S)', () => {
   assert.equal(escapeLocalName('a.b/c'), 'a..b.Sc');
   assert.equal(escapeLocalName('layer_with_weights-0'), 'layer_with_weights-0');
+});
+
+test('object paths are the escaped edge names joined with /, also for long chains', async (t) => {
+  if (TF2_MODELS.length === 0) return t.skip('no TF2 SavedModel on this machine');
+  for (const dir of TF2_MODELS) {
+    const p = await parts(dir);
+    for (const v of p.objectMap.variables) {
+      const path = p.objectMap.paths[v.nodeId];
+      assert.equal(v.objectPath, path ? pathString(path) : null, `${dir}: node ${v.nodeId}`);
+    }
+  }
+  // A chain deeper than any call stack would allow for a recursive walk; names that need escaping.
+  const depth = 3000;
+  const nodes = Array.from({ length: depth + 1 }, (_, i) => ({
+    children: i < depth ? [{ nodeId: i + 1, localName: i % 2 ? 'a.b' : 'c/d' }] : [],
+    slotVariables: [],
+    kindCase: i === depth ? ('variable' as const) : undefined,
+    variable: i === depth ? { name: 'v' } : undefined,
+  }));
+  const map = mapObjectGraph({ nodes, concreteFunctions: new Map() } as unknown as Parameters<typeof mapObjectGraph>[0]);
+  const leaf = map.byNode.get(depth);
+  assert.equal(leaf?.objectPath, Array.from({ length: depth }, (_, i) => (i % 2 ? 'a..b' : 'c.Sd')).join('/'));
 });
 
 for (const dir of TF2_MODELS) {

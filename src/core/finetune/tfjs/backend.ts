@@ -71,6 +71,8 @@ export interface SelectOptions {
 
 /** Selects and initialises a backend, installs our gradient kernels on it, and says why it was chosen. */
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendChoice> {
+  // Production mode: no "install tfjs-node" banner on the console (the CLI's output is the user's).
+  tf.env().set('PROD', true);
   const prefer = opts.prefer ?? 'auto';
   const notes: string[] = [];
   if (prefer === 'auto' || prefer === 'tensorflow') {

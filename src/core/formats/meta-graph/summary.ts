@@ -80,8 +80,13 @@ export function variableDefs(c: CollectionDef | undefined, file: string): Variab
 
 /** 'x:0' -> 'x', '^x' -> 'x', 'x' -> 'x'. */
 export function opName(tensorOrOp: string): string {
-  let s = tensorOrOp.startsWith('^') ? tensorOrOp.slice(1) : tensorOrOp;
+  // Called for every input while tracing a graph: no regex, no slice unless something is cut.
+  const s = tensorOrOp.charCodeAt(0) === 0x5e /* ^ */ ? tensorOrOp.slice(1) : tensorOrOp;
   const colon = s.lastIndexOf(':');
-  if (colon > 0 && /^\d+$/.test(s.slice(colon + 1))) s = s.slice(0, colon);
-  return s;
+  if (colon <= 0 || colon === s.length - 1) return s;
+  for (let i = colon + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return s;
+  }
+  return s.slice(0, colon);
 }

@@ -134,14 +134,16 @@ export class FactCollector {
     this.statement(node, src, ROOT_CTX, out);
     this.recording = outer;
     let facts = out.slice(start);
+    let inner = nested;
     if (prev && !claimed.has(prev) && adoptIfSame(prev.facts, facts)) {
       // same facts as the statement in this place before the edit: keep the old objects, with the new offsets
       claimed.add(prev);
       facts = prev.facts as Fact[];
       out.length = start;
       for (const f of facts) out.push(f);
+      inner = []; // the nested entries just made hold the fresh objects, not these
     }
-    const entry: CacheEntry = { key, s, outer: ROOT_CTX, facts, nested };
+    const entry: CacheEntry = { key, s, outer: ROOT_CTX, facts, nested: inner };
     this.remember(entry);
     return entry;
   }
@@ -558,11 +560,14 @@ const OFFSET_KEYS = new Set(['s', 'e', 'end', 'cs', 'ce', 'attrS', 'argsS', 'arg
 
 function rebase(facts: readonly Fact[], delta: number, oldOuter: Ctx, newOuter: Ctx): Fact[] {
   const ctxMap = new Map<Ctx, Ctx>([[oldOuter, newOuter]]);
+  // one copy per object: facts share sub-expressions (an assignment's value is also its call fact's call), and
+  // rules match them by identity
+  const copies = new Map<object, unknown>();
   const mapCtx = (c: Ctx): Ctx => {
     const got = ctxMap.get(c);
     if (got) return got;
     const parent = c.parent ? mapCtx(c.parent) : null;
-    const nc: Ctx = { parent, own: c.own ? (shift(c.own, delta, mapCtx) as CtxEntry) : null, key: c.key, depth: c.depth };
+    const nc: Ctx = { parent, own: c.own ? (shift(c.own, delta, mapCtx, copies) as CtxEntry) : null, key: c.key, depth: c.depth };
     ctxMap.set(c, nc);
     return nc;
   };
@@ -573,21 +578,29 @@ function rebase(facts: readonly Fact[], delta: number, oldOuter: Ctx, newOuter: 
       stmt = { ...f.stmt, s: f.stmt.s + delta, e: f.stmt.e + delta, ctx: mapCtx(f.stmt.ctx) };
       stmtMap.set(f.stmt, stmt);
     }
-    const nf = shift(f, delta, mapCtx) as Record<string, unknown>;
+    const nf = shift(f, delta, mapCtx, copies) as Record<string, unknown>;
     nf['stmt'] = stmt;
     return nf as unknown as Fact;
   });
 }
 
-function shift(v: unknown, delta: number, mapCtx: (c: Ctx) => Ctx): unknown {
-  if (Array.isArray(v)) return v.map((x) => shift(x, delta, mapCtx));
+function shift(v: unknown, delta: number, mapCtx: (c: Ctx) => Ctx, copies: Map<object, unknown>): unknown {
   if (v === null || typeof v !== 'object') return v;
+  const done = copies.get(v);
+  if (done !== undefined) return done;
+  if (Array.isArray(v)) {
+    const arr: unknown[] = [];
+    copies.set(v, arr);
+    for (const x of v) arr.push(shift(x, delta, mapCtx, copies));
+    return arr;
+  }
   const out: Record<string, unknown> = {};
+  copies.set(v, out);
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (k === 'stmt') out[k] = x; // replaced by the caller
     else if (k === 'ctx') out[k] = mapCtx(x as Ctx);
     else if (typeof x === 'number' && OFFSET_KEYS.has(k)) out[k] = x + delta;
-    else out[k] = shift(x, delta, mapCtx);
+    else out[k] = shift(x, delta, mapCtx, copies);
   }
   return out;
 }
