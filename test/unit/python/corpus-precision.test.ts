@@ -37,7 +37,10 @@ export async function corpusScores(): Promise<{ tp: number; fp: number; fn: numb
 
 test('every corpus script is labelled and names its source and license', () => {
   const labels = JSON.parse(readFileSync(path.join(corpus, 'labels.json'), 'utf8')) as Labels;
-  for (const file of readdirSync(path.join(corpus, 'scripts')).filter((f) => f.endsWith('.py'))) {
+  const scripts = readdirSync(path.join(corpus, 'scripts')).filter((f) => f.endsWith('.py'));
+  assert.ok(scripts.length >= 25, `the corpus needs at least 25 real scripts, has ${scripts.length}`);
+  for (const file of Object.keys(labels.files)) assert.ok(scripts.includes(file), `labels.json names ${file}, which is not in scripts/`);
+  for (const file of scripts) {
     assert.ok(labels.files[file], `${file} has no entry in labels.json`);
     const head = readFileSync(path.join(corpus, 'scripts', file), 'utf8').split('\n').slice(0, 4).join('\n');
     assert.match(head, /Source: github\.com\/[\w.-]+\/[\w.-]+, \S+/, `${file}: header must name repository and path`);

@@ -105,7 +105,21 @@ export function kerasLayersFromMetadata(nodes: readonly KerasMetadataNode[], fil
   const trainableOf = new Map<string, boolean>();
   const specOf = new Map<string, KerasLayerSpec>();
   // Shorter node paths first, so every parent is placed before its children.
-  const ordered = [...byPath.keys()].sort((a, b) => depthOf(a) - depthOf(b) || 0);
+  const depths = new Map<string, number>();
+  for (const p of byPath.keys()) depths.set(p, depthOf(p));
+  const ordered = [...byPath.keys()].sort((a, b) => depths.get(a)! - depths.get(b)! || 0);
+  // A parent's config children by name (the first of a name, as Array.find gives): a Functional model lists
+  // hundreds of layers, and each of them looks itself up.
+  const configChildren = new Map<string, Map<string, KerasLayerSpec>>();
+  const configChild = (parentPath: string, name: string): KerasLayerSpec | undefined => {
+    let byName = configChildren.get(parentPath);
+    if (!byName) {
+      byName = new Map();
+      for (const c of specOf.get(parentPath)?.layers ?? []) if (!byName.has(c.name)) byName.set(c.name, c);
+      configChildren.set(parentPath, byName);
+    }
+    return byName.get(name);
+  };
   const used = new Set<string>();
   for (const nodePath of ordered) {
     const entry = byPath.get(nodePath)!;
@@ -128,7 +142,7 @@ export function kerasLayersFromMetadata(nodes: readonly KerasMetadataNode[], fil
       continue;
     }
     used.add(path);
-    const fromConfig = specOf.get(parentPath)?.layers.find((c) => c.name === spec.name);
+    const fromConfig = configChild(parentPath, spec.name);
     if (fromConfig && (fromConfig.callTraining !== null || fromConfig.callTrainingConflict)) {
       spec = { ...spec, callTraining: fromConfig.callTraining, callTrainingConflict: fromConfig.callTrainingConflict };
     }

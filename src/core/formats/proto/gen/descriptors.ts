@@ -401,7 +401,7 @@ export const messageDescriptors: Readonly<Record<string, MessageDescriptor>> = {
     create: createSavedUserObject,
     fields: [
       { no: 1, name: "identifier", key: "identifier", kind: "scalar", type: "string" },
-      { no: 2, name: "version", key: "version", kind: "message", type: "tensorflow.VersionDef" },
+      { no: 2, name: "version", key: "version", kind: "message", type: "tensorflow.VersionDef", lazy: true },
       { no: 3, name: "metadata", key: "metadata", kind: "scalar", type: "string" },
     ],
   },

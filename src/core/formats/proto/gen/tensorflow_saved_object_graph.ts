@@ -11,7 +11,7 @@ import { decodeTensorShapeProto } from './tensorflow_tensor_shape';
 import type { TrackableObjectGraph_TrackableObject_ObjectReference, TrackableObjectGraph_TrackableObject_SlotVariableReference } from './tensorflow_trackable_object_graph';
 import { decodeTrackableObjectGraph_TrackableObject_ObjectReference, decodeTrackableObjectGraph_TrackableObject_SlotVariableReference } from './tensorflow_trackable_object_graph';
 import type { VersionDef } from './tensorflow_versions';
-import { decodeVersionDef } from './tensorflow_versions';
+import { decodeVersionDef, validateVersionDef } from './tensorflow_versions';
 
 /** tensorflow.SavedObjectGraph */
 export interface SavedObjectGraph {
@@ -119,7 +119,7 @@ export function decodeSavedObject(r: Reader, end: number, m: SavedObject = creat
 /** tensorflow.SavedUserObject */
 export interface SavedUserObject {
   identifier: string;
-  version: VersionDef | undefined;
+  version: Lazy<VersionDef> | undefined;
   metadata: string;
 }
 
@@ -133,7 +133,7 @@ export function decodeSavedUserObject(r: Reader, end: number, m: SavedUserObject
     const t = r.tag("SavedUserObject");
     switch (t) {
       case 10: m.identifier = r.string(end, "SavedUserObject", 1); break;
-      case 18: { const e = r.lenEnd(end, "SavedUserObject", 2); m.version = decodeVersionDef(r, e, m.version); break; }
+      case 18: m.version = r.lazyChecked(end, "SavedUserObject", 2, decodeVersionDef, validateVersionDef); break;
       case 26: m.metadata = r.string(end, "SavedUserObject", 3); break;
       default:
         switch (t >>> 3) {

@@ -37,3 +37,24 @@ export function decodeVersionDef(r: Reader, end: number, m: VersionDef = createV
   r.finish(end, "VersionDef");
   return m;
 }
+
+export function validateVersionDef(r: Reader, end: number): void {
+  r.enter("VersionDef");
+  while (r.pos < end) {
+    const t = r.tag("VersionDef");
+    switch (t) {
+      case 8: r.int32("VersionDef", 1); break;
+      case 16: r.int32("VersionDef", 2); break;
+      case 24: r.int32("VersionDef", 3); break;
+      case 26: { const e = r.lenEnd(end, "VersionDef", 3); while (r.pos < e) r.int32("VersionDef", 3); r.endPacked(e, "VersionDef", 3); break; }
+      default:
+        switch (t >>> 3) {
+          case 1: r.wrongType(t, "VersionDef", "varint");
+          case 2: r.wrongType(t, "VersionDef", "varint");
+          case 3: r.wrongType(t, "VersionDef", "varint or length-delimited");
+        }
+        r.skip(t, end, "VersionDef");
+    }
+  }
+  r.finish(end, "VersionDef");
+}
