@@ -80,7 +80,13 @@ function render(d: InspectorData): void {
   verify.id = 'verify-button';
   verify.textContent = 'Verify by fine-tuning';
   verify.setAttribute('icon', 'beaker');
-  verify.addEventListener('click', () => post({ type: 'verify' }));
+  verify.addEventListener('click', () => {
+    if (!d.verifyDisabled) post({ type: 'verify' });
+  });
+  if (d.verifyDisabled) {
+    verify.setAttribute('disabled', '');
+    verify.title = d.verifyDisabled;
+  }
   const pick = document.createElement('vscode-button');
   pick.setAttribute('secondary', '');
   pick.textContent = d.summary.configPath ? `Config: ${d.summary.configPath}` : 'No freeze config';
@@ -95,7 +101,7 @@ function render(d: InspectorData): void {
     variables: [`Variables (${d.variables.length})`, variablesView(d)],
     batchnorm: [`BatchNorm (${d.batchNorms.length})`, batchNormView(d)],
     findings: [`Findings (${d.findings.length})`, findingsView(d)],
-    verification: ['Verification', verificationView(d.verification)],
+    verification: ['Verification', verificationView(d.verification, d.verifyDisabled)],
   };
   for (const t of TABS) {
     const h = document.createElement('vscode-tab-header');
@@ -244,20 +250,40 @@ function findingsView(d: InspectorData): HTMLElement {
   return box;
 }
 
-function verificationView(v: VerifyResult | null): HTMLElement {
+function verificationView(v: VerifyResult | null, disabled: string | null): HTMLElement {
   const box = el('section', 'verification');
   box.id = 'verification';
-  const status = el('p', 'muted');
+  if (disabled) {
+    const note = el('p', 'notice');
+    note.id = 'verify-disabled';
+    note.append(el('span', 'codicon codicon-shield'), el('span', '', ` ${disabled}`));
+    box.append(note);
+  }
+  const status = el('p', v ? (v.disagreements ? 'headline bad' : 'headline good') : 'muted');
   status.id = 'verify-status';
+  status.setAttribute('role', 'status');
   box.append(status);
   if (!v) {
     status.textContent = 'Not verified yet. "Verify by fine-tuning" runs a short local fine-tune and compares what changed with the prediction.';
     return box;
   }
   const agreed = v.variables.filter((o) => o.agree).length;
-  status.textContent = `${v.engine} (${v.engineDetail}), runtime ${v.runtime}, ${v.steps} steps of ${v.batchSize} on ${v.data}: ${agreed} variables agree with the prediction, ${v.disagreements} disagree.`;
-  box.append(plot('loss', v.loss));
-  box.append(plot('train/inference gap per BN layer after the run', v.batchNorms.map((b) => b.trainInferenceGapAfter)));
+  status.replaceChildren(
+    el('span', `codicon codicon-${v.disagreements ? 'error' : 'pass-filled'}`),
+    el('span', '', ` ${agreed} of ${v.variables.length} variables agree with the prediction, ${v.disagreements} disagree.`),
+  );
+  const facts = el('dl', 'facts verify-facts');
+  const rows: [string, string][] = [
+    ['Engine', v.engine === 'python' ? 'your TensorFlow (Python)' : 'TensorFlow.js'],
+    ['Engine detail', v.engineDetail],
+    ['Runtime', v.runtime],
+    ['Run', `${v.steps} steps, batch ${v.batchSize}, ${v.data}`],
+    ['Time to first step', `${(v.timeToFirstStepMs / 1000).toFixed(1)} s`],
+  ];
+  for (const [k, val] of rows) facts.append(el('dt', '', k), el('dd', '', val));
+  box.append(facts);
+  box.append(plot('loss per step', v.loss));
+  if (v.batchNorms.length) box.append(bars('train/inference gap per BatchNorm layer (before → after)', v.batchNorms.map((b) => [b.layer, b.trainInferenceGapBefore, b.trainInferenceGapAfter])));
   if (v.batchNorms.length) {
     const bt = el('table', 'verify-bn-table');
     const bh = el('tr');
@@ -290,6 +316,27 @@ function verificationView(v: VerifyResult | null): HTMLElement {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
+
+/** Paired horizontal bars per category (before / after), values printed, so the chart reads without colour. */
+function bars(name: string, rows: readonly [string, number, number][]): HTMLElement {
+  const fig = el('figure', 'plot bars');
+  const max = Math.max(1e-12, ...rows.flatMap(([, a, b]) => [a, b].filter(Number.isFinite)));
+  const list = el('div', 'bar-rows');
+  for (const [label, before, after] of rows) {
+    const row = el('div', 'bar-row');
+    row.append(el('span', 'bar-label mono', label));
+    const track = el('span', 'bar-track');
+    for (const [cls, value] of [['before', before], ['after', after]] as const) {
+      const bar = el('span', `bar ${cls}`);
+      bar.style.width = `${Number.isFinite(value) ? Math.max(1, (100 * value) / max) : 0}%`;
+      track.append(bar);
+    }
+    row.append(track, el('span', 'bar-value', `${before.toPrecision(3)} → ${after.toPrecision(3)}`));
+    list.append(row);
+  }
+  fig.append(list, el('figcaption', '', name));
+  return fig;
+}
 
 /** A small line plot drawn as SVG elements (no inline styles: colours come from the stylesheet). */
 function plot(name: string, values: readonly number[]): HTMLElement {

@@ -4,6 +4,8 @@ import type { VariableRow } from '../src/shared/protocol';
 
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 10;
+/** One collator for every sort (String.localeCompare builds one per call: 10,000 rows sorted in seconds instead of milliseconds). */
+const COLLATOR = new Intl.Collator('en', { numeric: true });
 
 export interface Column {
   readonly key: keyof VariableRow;
@@ -36,7 +38,8 @@ export class VariablesTable {
   private readonly body: HTMLElement;
   private readonly countLabel: HTMLElement;
   private all: readonly VariableRow[] = [];
-  private shown: VariableRow[] = [];
+  private shown: readonly VariableRow[] = [];
+  private sorted: { rows: readonly VariableRow[]; key: string; ordered: readonly VariableRow[] } = { rows: [], key: '', ordered: [] };
   private query = '';
   private sortColumn: keyof VariableRow = 'key';
   private ascending = true;
@@ -106,15 +109,20 @@ export class VariablesTable {
 
   private apply(): void {
     const q = this.query;
-    const rows = q ? this.all.filter((r) => r.key.toLowerCase().includes(q) || r.layer.toLowerCase().includes(q) || r.role.includes(q)) : [...this.all];
     const col = this.sortColumn;
     const dir = this.ascending ? 1 : -1;
-    rows.sort((a, b) => {
-      const x = a[col];
-      const y = b[col];
-      if (typeof x === 'number' && typeof y === 'number') return (x - y) * dir;
-      return String(x).localeCompare(String(y)) * dir;
-    });
+    // The sorted order is kept until the rows or the sort change: typing a filter only filters it.
+    const sortKey = `${col}:${dir}`;
+    if (this.sorted.rows !== this.all || this.sorted.key !== sortKey) {
+      const ordered = [...this.all].sort((a, b) => {
+        const x = a[col];
+        const y = b[col];
+        if (typeof x === 'number' && typeof y === 'number') return (x - y) * dir;
+        return COLLATOR.compare(String(x), String(y)) * dir;
+      });
+      this.sorted = { rows: this.all, key: sortKey, ordered };
+    }
+    const rows = q ? this.sorted.ordered.filter((r) => r.key.toLowerCase().includes(q) || r.layer.toLowerCase().includes(q) || r.role.includes(q)) : this.sorted.ordered;
     this.shown = rows;
     this.countLabel.textContent = q ? `${rows.length.toLocaleString('en-US')} of ${this.all.length.toLocaleString('en-US')} variables` : `${rows.length.toLocaleString('en-US')} variables`;
     for (const cell of this.header.children) {

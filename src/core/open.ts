@@ -16,7 +16,14 @@ export { detectFormat, type FormatTag };
  * Reads structure only (never variable values). Throws only ModelReadError.
  */
 export async function openModel(input: string): Promise<ModelHandle> {
-  const tag = await detectFormat(input);
+  let tag: FormatTag;
+  try {
+    tag = await detectFormat(input);
+  } catch (e) {
+    if (isFreezeInspectorError(e)) throw e;
+    // e.g. a folder that cannot be listed (EACCES): still a typed error naming the path.
+    throw new ModelReadError(input, 'missing-file', `cannot be read (${(e as NodeJS.ErrnoException)?.code ?? String(e)})`, { cause: e });
+  }
   const src = new NodeFileSource(tag.dir);
   try {
     const handle = await openTagged(tag, src, input);

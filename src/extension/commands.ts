@@ -15,6 +15,7 @@ import { RUNTIME_CHOICES, readSettings, writeRuntime, type RuntimeChoice } from 
 import { createConfig, freezeLayer, unfreezeLayer } from './freeze-edits';
 import { exportReport } from './report';
 import { runVerification } from './verify';
+import { UNTRUSTED_MESSAGE } from './engine-choice';
 
 export interface CommandDeps {
   readonly models: ModelService;
@@ -217,7 +218,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
 
   reg(COMMANDS.verify, async (arg?: unknown) => {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage('Freeze Inspector: verification runs a fine-tune (and possibly a Python interpreter), which is disabled in an untrusted workspace. Trust the workspace to enable it.');
+      const manage = 'Manage Workspace Trust';
+      if ((await vscode.window.showWarningMessage(`Freeze Inspector: ${UNTRUSTED_MESSAGE}`, manage)) === manage) await vscode.commands.executeCommand('workbench.trust.manage');
       return;
     }
     const entry = await modelFrom(arg, 'Verify which model?');

@@ -26,7 +26,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const analyses = new AnalysisService(models, log);
   const diagnostics = new DiagnosticsController(analyses, log);
   const tree = new ModelsTreeProvider(models, analyses);
-  const findings = new FindingsTreeProvider(diagnostics);
+  const scriptFindings = registerPythonFeatures(context, models, analyses, log);
+  const findings = new FindingsTreeProvider(diagnostics, scriptFindings);
   const inspector = new InspectorEditorProvider(context.extensionUri, models, analyses, diagnostics, log);
   context.subscriptions.push(models, analyses, diagnostics, tree, findings);
 
@@ -40,9 +41,13 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   );
   InspectorEditorProvider.register(context, inspector);
   registerCommands(context, { models, analyses, diagnostics, tree, inspector, log });
-  registerPythonFeatures(context, models, analyses, log);
   void vscode.commands.executeCommand('setContext', 'freezeInspector.trusted', vscode.workspace.isTrusted);
-  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void vscode.commands.executeCommand('setContext', 'freezeInspector.trusted', true)));
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void vscode.commands.executeCommand('setContext', 'freezeInspector.trusted', true);
+      inspector.refreshAll();
+    }),
+  );
 
   // Diagnostics need the configs scanned and analyzed: start that after activation returns, off its path.
   setTimeout(() => {

@@ -13,6 +13,8 @@ export interface InspectorInput {
   readonly configPath: string | null;
   readonly analysisError: string | null;
   readonly verification: VerifyResult | null;
+  /** Why verification is disabled (untrusted workspace), else null/absent. */
+  readonly verifyDisabled?: string | null;
 }
 
 export function findingId(f: Finding, index: number): string {
@@ -102,5 +104,6 @@ export function buildInspectorData(input: InspectorInput): InspectorData {
       : input.configPath
         ? null
         : 'No freeze config names this model. Run "Freeze Inspector: Create Freeze Config" to analyze what freezing does.',
+    verifyDisabled: input.verifyDisabled ?? null,
   };
 }

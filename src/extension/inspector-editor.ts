@@ -13,6 +13,7 @@ import { buildInspectorData, findingId } from './inspector-data';
 import { readSettings } from './config';
 import { applyFix } from './code-actions';
 import { COMMANDS } from './command-ids';
+import { UNTRUSTED_MESSAGE } from './engine-choice';
 
 export const INSPECTOR_VIEW_TYPE = 'freezeInspector.inspector';
 
@@ -87,6 +88,11 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }
   }
 
+  /** Re-renders every open inspector (workspace trust granted: the Verify button becomes available). */
+  refreshAll(): void {
+    for (const p of this.panels) void this.refresh(p);
+  }
+
   setVerification(modelKey: string, view: VerifyResult): void {
     this.verifications.set(modelKey, view);
     for (const p of this.panels) if (p.modelKey === modelKey) void this.refresh(p).then(() => p.post({ type: 'reveal', tab: 'verification' }));
@@ -110,6 +116,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
         configPath: analysis.config ? vscode.workspace.asRelativePath(analysis.config.uri) : null,
         analysisError: analysis.error,
         verification: this.verifications.get(entry.key) ?? null,
+        verifyDisabled: vscode.workspace.isTrusted ? null : UNTRUSTED_MESSAGE,
       });
       panel.post({ type: 'data', data });
     } catch (e) {

@@ -44,7 +44,7 @@ const contributes = {
       contents:
         'No TensorFlow or Keras model found in this workspace (SavedModel folders, .meta, .h5, .keras).\n[Open Model...](command:freezeInspector.openModel)\nOpen the walkthrough to try the sample model.\n[Get Started](command:workbench.action.openWalkthrough?%22freeze-inspector.freeze-inspector%23freezeInspector.start%22)',
     },
-    { view: 'freezeInspector.findings', contents: 'No findings. Findings appear here when a *.freeze.json is analyzed against its model.\n[Create Freeze Config](command:freezeInspector.createConfig)' },
+    { view: 'freezeInspector.findings', contents: 'No findings. Findings appear here when a *.freeze.json is analyzed against its model, and for open Python training scripts that use TensorFlow or Keras.\n[Create Freeze Config](command:freezeInspector.createConfig)' },
   ],
   commands,
   menus: {

@@ -29,8 +29,36 @@ function loadPythonApi(): Promise<PythonApi> {
   return api;
 }
 
-export function registerPythonFeatures(context: vscode.ExtensionContext, models: ModelService, analyses: AnalysisService, log: Logger): void {
+/** A script finding placed in its document (for the Findings view). */
+export interface PlacedScriptFinding {
+  readonly uri: vscode.Uri;
+  readonly code: string;
+  readonly message: string;
+  readonly severity: ScriptSeverity;
+  readonly range: vscode.Range;
+}
+
+/** The script findings of the Python scripts analyzed so far (open documents), for the Findings view. */
+export interface ScriptFindingsSource {
+  readonly onDidChange: vscode.Event<void>;
+  all(): readonly PlacedScriptFinding[];
+}
+
+export function registerPythonFeatures(context: vscode.ExtensionContext, models: ModelService, analyses: AnalysisService, log: Logger): ScriptFindingsSource {
   const collection = vscode.languages.createDiagnosticCollection('freeze-inspector-python');
+  const placed = new Map<string, PlacedScriptFinding[]>();
+  const changed = new vscode.EventEmitter<void>();
+  const setFindings = (uri: vscode.Uri, findings: readonly ScriptFinding[] | null): void => {
+    const key = uri.toString();
+    if (!findings?.length) {
+      collection.delete(uri);
+      if (placed.delete(key)) changed.fire();
+      return;
+    }
+    collection.set(uri, findings.map((f) => toDiagnostic(uri, f)));
+    placed.set(key, findings.map((f) => ({ uri, code: f.code, message: f.message, severity: f.severity, range: toRange(f.range) })));
+    changed.fire();
+  };
   const entries = new Map<string, Entry>();
   const timers = new Map<string, NodeJS.Timeout>();
 
@@ -47,7 +75,7 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
     const key = doc.uri.toString();
     const text = doc.getText();
     if (!MENTIONS_TF.test(text)) {
-      collection.delete(doc.uri);
+      setFindings(doc.uri, null);
       return;
     }
     try {
@@ -62,7 +90,7 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
       }
       const t0 = Date.now();
       entry.analysis = entry.analyzer.analyze();
-      collection.set(doc.uri, entry.analysis.findings.map((f) => toDiagnostic(doc.uri, f)));
+      setFindings(doc.uri, entry.analysis.findings);
       log.trace(`script ${path.basename(doc.uri.fsPath)}: ${entry.analysis.findings.length} finding(s) in ${Date.now() - t0} ms`);
     } catch (e) {
       log.warn(`python analysis of ${doc.uri.fsPath} failed: ${errorMessage(e)}`);
@@ -81,7 +109,7 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
     clearTimeout(timers.get(key));
     entries.get(key)?.script.dispose();
     entries.delete(key);
-    collection.delete(doc.uri);
+    setFindings(doc.uri, null);
   }
 
   async function current(doc: vscode.TextDocument): Promise<Entry | undefined> {
@@ -93,6 +121,7 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
 
   context.subscriptions.push(
     collection,
+    changed,
     { dispose: () => entries.forEach((e) => e.script.dispose()) },
     vscode.workspace.onDidOpenTextDocument((d) => schedule(d, 0)),
     vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)),
@@ -141,6 +170,7 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
     ),
   );
   for (const d of vscode.workspace.textDocuments) schedule(d, 0);
+  return { onDidChange: changed.event, all: () => [...placed.values()].flat() };
 }
 
 function toRange(r: CoreRange): vscode.Range {

@@ -72,6 +72,8 @@ export interface InspectorData {
   readonly verification: VerifyResult | null;
   /** Why findings are absent (no config, analysis unavailable), shown instead of an empty list. */
   readonly findingsNote: string | null;
+  /** Why "Verify by fine-tuning" is disabled (an untrusted workspace), or null when it can run. */
+  readonly verifyDisabled: string | null;
 }
 
 export type ToWebview =

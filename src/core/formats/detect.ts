@@ -1,6 +1,8 @@
 // Sniff, then decode: decide what a path is from names and a few magic bytes, without parsing it.
 // open.ts dispatches on the tag; lookalikes are rejected here with a message, not half-parsed.
-import { promises as fsp } from 'node:fs';
+// Sync fs calls on purpose: a handful of tiny metadata reads, where each async call would be a thread-pool
+// round trip (and idle main-thread time before the first byte of the model is parsed).
+import fs from 'node:fs';
 import path from 'node:path';
 import { ModelReadError } from '../io/errors';
 
@@ -13,14 +15,14 @@ export type FormatTag =
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
-async function head(file: string, n: number): Promise<Uint8Array> {
-  const fh = await fsp.open(file, 'r');
+function readAt(file: string, n: number, at: number): Uint8Array {
+  const fd = fs.openSync(file, 'r');
   try {
     const buf = new Uint8Array(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, n, at);
     return buf.subarray(0, bytesRead);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -28,17 +30,10 @@ function startsWith(bytes: Uint8Array, magic: number[], at = 0): boolean {
   return magic.every((b, i) => bytes[at + i] === b);
 }
 
-async function hdf5SignatureAt(file: string, size: number): Promise<boolean> {
+function hdf5SignatureAt(file: string, size: number): boolean {
   // The HDF5 superblock may sit at 0, 512, 1024, 2048, ... (a user block precedes it).
   for (let at = 0; at < Math.min(size, 1 << 20); at = at === 0 ? 512 : at * 2) {
-    const fh = await fsp.open(file, 'r');
-    try {
-      const buf = new Uint8Array(8);
-      await fh.read(buf, 0, 8, at);
-      if (startsWith(buf, HDF5_MAGIC)) return true;
-    } finally {
-      await fh.close();
-    }
+    if (startsWith(readAt(file, 8, at), HDF5_MAGIC)) return true;
   }
   return false;
 }
@@ -47,12 +42,12 @@ async function hdf5SignatureAt(file: string, size: number): Promise<boolean> {
 export async function detectFormat(input: string): Promise<FormatTag> {
   let stat;
   try {
-    stat = await fsp.stat(input);
+    stat = fs.statSync(input);
   } catch {
     throw new ModelReadError(input, 'missing-file', 'no such file or folder');
   }
   if (stat.isDirectory()) {
-    const names = new Set(await fsp.readdir(input));
+    const names = new Set(fs.readdirSync(input));
     if (names.has('saved_model.pb')) return { kind: 'saved-model', dir: input, protoFile: 'saved_model.pb' };
     if (names.has('saved_model.pbtxt')) return { kind: 'saved-model', dir: input, protoFile: 'saved_model.pbtxt' };
     const metas = [...names].filter((n) => n.endsWith('.meta'));
@@ -68,13 +63,13 @@ export async function detectFormat(input: string): Promise<FormatTag> {
     return { kind: 'saved-model', dir, protoFile: base };
   }
   if (stat.size === 0) throw new ModelReadError(input, 'empty-file', 'file is empty');
-  const bytes = await head(input, 8);
+  const bytes = readAt(input, 8, 0);
   if (base.endsWith('.meta')) return { kind: 'tf1-meta', dir, metaFile: base };
   if (startsWith(bytes, ZIP_MAGIC)) {
     if (base.endsWith('.keras') || base.endsWith('.zip')) return { kind: 'keras-v3', dir, file: base };
     throw new ModelReadError(input, 'unknown-format', 'file is a zip archive but not a .keras model');
   }
-  if (await hdf5SignatureAt(input, stat.size)) return { kind: 'keras-h5', dir, file: base };
+  if (hdf5SignatureAt(input, stat.size)) return { kind: 'keras-h5', dir, file: base };
   if (base.endsWith('.keras')) throw new ModelReadError(input, 'bad-magic', 'a .keras file must be a zip archive (it does not start with PK\\x03\\x04)');
   if (base.endsWith('.h5') || base.endsWith('.hdf5')) throw new ModelReadError(input, 'bad-magic', 'not an HDF5 file (no HDF5 signature)');
   if (base.endsWith('.index') || /\.data-\d{5}-of-\d{5}$/.test(base)) {

@@ -2,7 +2,6 @@
 // summaries (no tree nodes escape this module), so facts can be cached per statement and survive re-parses.
 // Every node keeps its UTF-16 offsets `s`/`e` into the document text.
 import type { Node } from 'web-tree-sitter';
-import { endOf, field, typeOf } from './ts-node';
 
 export type Expr =
   | { readonly k: 'name'; readonly s: number; readonly e: number; readonly name: string }
@@ -55,27 +54,27 @@ const MAX_ITEMS = 200;
 /** Summarizes an expression node. Never throws on error/missing nodes: they become 'other'. */
 export function summarize(node: Node, src: string, depth = 0): Expr {
   const s = node.startIndex;
-  const e = endOf(node);
-  if (depth > MAX_DEPTH) return { k: 'other', s, e, type: typeOf(node) };
+  const e = node.endIndex;
+  if (depth > MAX_DEPTH) return { k: 'other', s, e, type: node.type };
   const d = depth + 1;
-  switch (typeOf(node)) {
+  switch (node.type) {
     case 'identifier':
       return { k: 'name', s, e, name: src.slice(s, e) };
     case 'true':
     case 'false':
-      return { k: 'bool', s, e, value: typeOf(node) === 'true' };
+      return { k: 'bool', s, e, value: node.type === 'true' };
     case 'none':
       return { k: 'none', s, e };
     case 'integer':
     case 'float': {
       const v = Number(src.slice(s, e).replace(/_/g, ''));
-      return Number.isFinite(v) ? { k: 'num', s, e, value: v } : { k: 'other', s, e, type: typeOf(node) };
+      return Number.isFinite(v) ? { k: 'num', s, e, value: v } : { k: 'other', s, e, type: node.type };
     }
     case 'string':
       return stringExpr(node, src);
     case 'concatenated_string': {
-      const parts = node.namedChildren.filter((c): c is Node => c !== null && typeOf(c) === 'string').map((c) => stringExpr(c, src));
-      if (parts.length === 0) return { k: 'other', s, e, type: typeOf(node) };
+      const parts = node.namedChildren.filter((c): c is Node => c !== null && c.type === 'string').map((c) => stringExpr(c, src));
+      if (parts.length === 0) return { k: 'other', s, e, type: node.type };
       return {
         k: 'str',
         s,
@@ -87,14 +86,14 @@ export function summarize(node: Node, src: string, depth = 0): Expr {
       };
     }
     case 'parenthesized_expression': {
-      const inner = node.namedChildren.find((c) => c !== null && typeOf(c) !== 'comment');
-      return inner ? summarize(inner, src, d) : { k: 'other', s, e, type: typeOf(node) };
+      const inner = node.namedChildren.find((c) => c !== null && c.type !== 'comment');
+      return inner ? summarize(inner, src, d) : { k: 'other', s, e, type: node.type };
     }
     case 'attribute': {
-      const obj = field(node, 'object');
-      const attr = field(node, 'attribute');
-      if (!obj || !attr) return { k: 'other', s, e, type: typeOf(node) };
-      return { k: 'attr', s, e, object: summarize(obj, src, d), attr: src.slice(attr.startIndex, endOf(attr)), attrS: attr.startIndex };
+      const obj = node.childForFieldName('object');
+      const attr = node.childForFieldName('attribute');
+      if (!obj || !attr) return { k: 'other', s, e, type: node.type };
+      return { k: 'attr', s, e, object: summarize(obj, src, d), attr: src.slice(attr.startIndex, attr.endIndex), attrS: attr.startIndex };
     }
     case 'call':
       return callExpr(node, src, d);
@@ -104,26 +103,26 @@ export function summarize(node: Node, src: string, depth = 0): Expr {
     case 'set': {
       const items: Expr[] = [];
       for (const c of node.namedChildren) {
-        if (!c || typeOf(c) === 'comment') continue;
+        if (!c || c.type === 'comment') continue;
         if (items.length >= MAX_ITEMS) break;
         items.push(summarize(c, src, d));
       }
-      return { k: 'list', s, e, items, tuple: typeOf(node) !== 'list' };
+      return { k: 'list', s, e, items, tuple: node.type !== 'list' };
     }
     case 'dictionary': {
       const pairs: { key: Expr; value: Expr }[] = [];
       for (const c of node.namedChildren) {
-        if (!c || typeOf(c) !== 'pair') continue;
-        const key = field(c, 'key');
-        const value = field(c, 'value');
+        if (!c || c.type !== 'pair') continue;
+        const key = c.childForFieldName('key');
+        const value = c.childForFieldName('value');
         if (key && value && pairs.length < MAX_ITEMS) pairs.push({ key: summarize(key, src, d), value: summarize(value, src, d) });
       }
       return { k: 'dict', s, e, pairs };
     }
     case 'subscript': {
-      const value = field(node, 'value');
-      const index = field(node, 'subscript');
-      if (!value || !index) return { k: 'other', s, e, type: typeOf(node) };
+      const value = node.childForFieldName('value');
+      const index = node.childForFieldName('subscript');
+      if (!value || !index) return { k: 'other', s, e, type: node.type };
       return { k: 'subscript', s, e, value: summarize(value, src, d), index: summarize(index, src, d) };
     }
     case 'slice': {
@@ -133,8 +132,8 @@ export function summarize(node: Node, src: string, depth = 0): Expr {
       let colons = 0;
       for (const c of node.children) {
         if (!c) continue;
-        if (typeOf(c) === ':') colons++;
-        else if (c.isNamed && typeOf(c) !== 'comment') {
+        if (c.type === ':') colons++;
+        else if (c.isNamed && c.type !== 'comment') {
           if (colons === 0) lower = summarize(c, src, d);
           else if (colons === 1) upper = summarize(c, src, d);
         }
@@ -142,56 +141,56 @@ export function summarize(node: Node, src: string, depth = 0): Expr {
       return { k: 'slice', s, e, lower, upper };
     }
     case 'binary_operator': {
-      const l = field(node, 'left');
-      const r = field(node, 'right');
-      const op = field(node, 'operator');
-      if (!l || !r) return { k: 'other', s, e, type: typeOf(node) };
-      return { k: 'binop', s, e, op: op ? src.slice(op.startIndex, endOf(op)) : '?', left: summarize(l, src, d), right: summarize(r, src, d) };
+      const l = node.childForFieldName('left');
+      const r = node.childForFieldName('right');
+      const op = node.childForFieldName('operator');
+      if (!l || !r) return { k: 'other', s, e, type: node.type };
+      return { k: 'binop', s, e, op: op ? src.slice(op.startIndex, op.endIndex) : '?', left: summarize(l, src, d), right: summarize(r, src, d) };
     }
     case 'unary_operator': {
-      const arg = field(node, 'argument');
-      const op = field(node, 'operator');
-      if (!arg) return { k: 'other', s, e, type: typeOf(node) };
+      const arg = node.childForFieldName('argument');
+      const op = node.childForFieldName('operator');
+      if (!arg) return { k: 'other', s, e, type: node.type };
       const operand = summarize(arg, src, d);
-      const opText = op ? src.slice(op.startIndex, endOf(op)) : '?';
+      const opText = op ? src.slice(op.startIndex, op.endIndex) : '?';
       if (opText === '-' && operand.k === 'num') return { k: 'num', s, e, value: -operand.value };
       return { k: 'unary', s, e, op: opText, operand };
     }
     case 'not_operator': {
-      const arg = field(node, 'argument');
-      return arg ? { k: 'not', s, e, operand: summarize(arg, src, d) } : { k: 'other', s, e, type: typeOf(node) };
+      const arg = node.childForFieldName('argument');
+      return arg ? { k: 'not', s, e, operand: summarize(arg, src, d) } : { k: 'other', s, e, type: node.type };
     }
     case 'boolean_operator': {
-      const l = field(node, 'left');
-      const r = field(node, 'right');
-      const op = field(node, 'operator');
-      if (!l || !r) return { k: 'other', s, e, type: typeOf(node) };
-      return { k: 'boolop', s, e, op: op && src.slice(op.startIndex, endOf(op)) === 'or' ? 'or' : 'and', left: summarize(l, src, d), right: summarize(r, src, d) };
+      const l = node.childForFieldName('left');
+      const r = node.childForFieldName('right');
+      const op = node.childForFieldName('operator');
+      if (!l || !r) return { k: 'other', s, e, type: node.type };
+      return { k: 'boolop', s, e, op: op && src.slice(op.startIndex, op.endIndex) === 'or' ? 'or' : 'and', left: summarize(l, src, d), right: summarize(r, src, d) };
     }
     case 'comparison_operator': {
       const operands: Expr[] = [];
       const ops: string[] = [];
       for (const c of node.children) {
         if (!c) continue;
-        if (c.isNamed && typeOf(c) !== 'comment') operands.push(summarize(c, src, d));
-        else if (!c.isNamed) ops.push(src.slice(c.startIndex, endOf(c)).replace(/\s+/g, ' '));
+        if (c.isNamed && c.type !== 'comment') operands.push(summarize(c, src, d));
+        else if (!c.isNamed) ops.push(src.slice(c.startIndex, c.endIndex).replace(/\s+/g, ' '));
       }
       return { k: 'cmp', s, e, ops, operands };
     }
     case 'list_comprehension':
     case 'generator_expression':
     case 'set_comprehension': {
-      const body = field(node, 'body');
-      const fors = node.namedChildren.filter((c): c is Node => c !== null && typeOf(c) === 'for_in_clause');
-      const ifs = node.namedChildren.filter((c): c is Node => c !== null && typeOf(c) === 'if_clause');
+      const body = node.childForFieldName('body');
+      const fors = node.namedChildren.filter((c): c is Node => c !== null && c.type === 'for_in_clause');
+      const ifs = node.namedChildren.filter((c): c is Node => c !== null && c.type === 'if_clause');
       const first = fors[0];
-      if (!body || !first) return { k: 'other', s, e, type: typeOf(node) };
-      const left = field(first, 'left');
-      const right = field(first, 'right');
-      if (!left || !right) return { k: 'other', s, e, type: typeOf(node) };
+      if (!body || !first) return { k: 'other', s, e, type: node.type };
+      const left = first.childForFieldName('left');
+      const right = first.childForFieldName('right');
+      if (!left || !right) return { k: 'other', s, e, type: node.type };
       const conds: Expr[] = [];
       for (const f of ifs) {
-        const c = f.namedChildren.find((x) => x !== null && typeOf(x) !== 'comment');
+        const c = f.namedChildren.find((x) => x !== null && x.type !== 'comment');
         if (c) conds.push(summarize(c, src, d));
       }
       return { k: 'comp', s, e, element: summarize(body, src, d), targets: targetNames(left, src), iter: summarize(right, src, d), conds };
@@ -199,35 +198,35 @@ export function summarize(node: Node, src: string, depth = 0): Expr {
     case 'list_splat':
     case 'dictionary_splat': {
       const inner = node.namedChildren.find((c) => c !== null);
-      return inner ? { k: 'star', s, e, value: summarize(inner, src, d) } : { k: 'other', s, e, type: typeOf(node) };
+      return inner ? { k: 'star', s, e, value: summarize(inner, src, d) } : { k: 'other', s, e, type: node.type };
     }
     case 'keyword_argument': {
-      const v = field(node, 'value');
-      return v ? summarize(v, src, d) : { k: 'other', s, e, type: typeOf(node) };
+      const v = node.childForFieldName('value');
+      return v ? summarize(v, src, d) : { k: 'other', s, e, type: node.type };
     }
     default:
-      return { k: 'other', s, e, type: typeOf(node) };
+      return { k: 'other', s, e, type: node.type };
   }
 }
 
 function callExpr(node: Node, src: string, d: number): Expr {
   const s = node.startIndex;
-  const e = endOf(node);
-  const fnNode = field(node, 'function');
-  const argsNode = field(node, 'arguments');
+  const e = node.endIndex;
+  const fnNode = node.childForFieldName('function');
+  const argsNode = node.childForFieldName('arguments');
   if (!fnNode) return { k: 'other', s, e, type: 'call' };
   const fn = summarize(fnNode, src, d);
   const args: Expr[] = [];
   const kwargs: Kwarg[] = [];
   let splat = false;
-  if (argsNode && typeOf(argsNode) === 'argument_list') {
+  if (argsNode && argsNode.type === 'argument_list') {
     for (const c of argsNode.namedChildren) {
-      if (!c || typeOf(c) === 'comment') continue;
-      if (typeOf(c) === 'keyword_argument') {
-        const n = field(c, 'name');
-        const v = field(c, 'value');
-        if (n && v) kwargs.push({ name: src.slice(n.startIndex, endOf(n)), value: summarize(v, src, d), s: c.startIndex, e: endOf(c) });
-      } else if (typeOf(c) === 'list_splat' || typeOf(c) === 'dictionary_splat') {
+      if (!c || c.type === 'comment') continue;
+      if (c.type === 'keyword_argument') {
+        const n = c.childForFieldName('name');
+        const v = c.childForFieldName('value');
+        if (n && v) kwargs.push({ name: src.slice(n.startIndex, n.endIndex), value: summarize(v, src, d), s: c.startIndex, e: c.endIndex });
+      } else if (c.type === 'list_splat' || c.type === 'dictionary_splat') {
         splat = true;
         args.push(summarize(c, src, d));
       } else if (args.length < MAX_ITEMS) args.push(summarize(c, src, d));
@@ -244,26 +243,26 @@ function callExpr(node: Node, src: string, d: number): Expr {
     args,
     kwargs,
     argsS: argsNode ? argsNode.startIndex : e,
-    argsE: argsNode ? endOf(argsNode) : e,
+    argsE: argsNode ? argsNode.endIndex : e,
     splat,
   };
 }
 
 function stringExpr(node: Node, src: string): Expr {
   const s = node.startIndex;
-  const e = endOf(node);
+  const e = node.endIndex;
   let start: Node | null = null;
   let end: Node | null = null;
   let fstring = false;
   for (const c of node.children) {
     if (!c) continue;
-    if (typeOf(c) === 'string_start') start = c;
-    else if (typeOf(c) === 'string_end') end = c;
-    else if (typeOf(c) === 'interpolation') fstring = true;
+    if (c.type === 'string_start') start = c;
+    else if (c.type === 'string_end') end = c;
+    else if (c.type === 'interpolation') fstring = true;
   }
-  const cs = start ? endOf(start) : s;
+  const cs = start ? start.endIndex : s;
   const ce = end ? end.startIndex : e;
-  const prefix = start ? src.slice(start.startIndex, endOf(start)).toLowerCase() : '';
+  const prefix = start ? src.slice(start.startIndex, start.endIndex).toLowerCase() : '';
   const raw = src.slice(cs, Math.max(cs, ce));
   const value = prefix.includes('r') ? raw : unescapePython(raw);
   return { k: 'str', s, e, value, cs, ce: Math.max(cs, ce), fstring: fstring || prefix.includes('f') };
@@ -300,8 +299,8 @@ function unescapePython(s: string): string {
 
 /** Names bound by a `for` target or assignment target: `x`, `i, layer`, `(a, b)`. */
 export function targetNames(node: Node, src: string): string[] {
-  if (typeOf(node) === 'identifier') return [src.slice(node.startIndex, endOf(node))];
-  if (typeOf(node) === 'pattern_list' || typeOf(node) === 'tuple_pattern' || typeOf(node) === 'list_pattern' || typeOf(node) === 'tuple' || typeOf(node) === 'list' || typeOf(node) === 'expression_list') {
+  if (node.type === 'identifier') return [src.slice(node.startIndex, node.endIndex)];
+  if (node.type === 'pattern_list' || node.type === 'tuple_pattern' || node.type === 'list_pattern' || node.type === 'tuple' || node.type === 'list' || node.type === 'expression_list') {
     const out: string[] = [];
     for (const c of node.namedChildren) if (c) out.push(...targetNames(c, src));
     return out;

@@ -349,3 +349,20 @@ test('finetune-bn-training-mode: a guard `cond and not isinstance(layer, BatchNo
   assert.deepEqual(await findings(src, 'finetune-bn-training-mode'), []);
   assert.equal((await findings(src.replace(' and not isinstance(layer, layers.BatchNormalization)', ''), 'finetune-bn-training-mode')).length, 1);
 });
+
+test('frozen-bn-stats-drift stays silent without any sign of BatchNorm: no BN call, no network, no training switch', async () => {
+  const src = lines(
+    'import tensorflow as tf',
+    'x = tf.placeholder(tf.float32, [None, 784])',
+    'h = tf.layers.dense(x, 300, name="hidden")',
+    'loss = tf.reduce_mean(tf.layers.dense(h, 10, name="out"))',
+    "out_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope='out')",
+    'update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)',
+    'with tf.control_dependencies(update_ops):',
+    '    train_op = tf.train.AdamOptimizer().minimize(loss, var_list=out_vars)',
+  );
+  assert.deepEqual(await findings(src, 'frozen-bn-stats-drift'), []);
+  // the same with the model fed a training switch: its BatchNorm (built elsewhere) drifts
+  const withSwitch = src.replace('h = tf.layers.dense(x, 300, name="hidden")', 'h = build_body(x, is_training=training)').replace('import tensorflow as tf', "import tensorflow as tf\ntraining = tf.placeholder(tf.bool, name='training')");
+  assert.equal((await findings(withSwitch, 'frozen-bn-stats-drift')).length, 1);
+});

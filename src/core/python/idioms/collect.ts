@@ -3,8 +3,7 @@
 // Facts are cached per statement, keyed by its text and context, so after an edit only the statements that
 // changed are walked again; the others are reused with their offsets shifted.
 import type { Node, Tree } from 'web-tree-sitter';
-import { endOf, field, typeOf } from '../ts-node';
-import { type CallExpr, type Expr, summarize, targetNames, visitExpr } from '../syntax';
+import { type CallExpr, type Expr, summarize, targetNames } from '../syntax';
 
 /** What a compound statement adds to the context of its body. */
 export type CtxEntry =
@@ -100,7 +99,7 @@ export class FactCollector {
     this.stats = { walked: 0, reused: 0 };
     const out: Fact[] = [];
     const kids: Node[] = [];
-    for (const child of tree.rootNode.namedChildren) if (child && typeOf(child) !== 'comment') kids.push(child);
+    for (const child of tree.rootNode.namedChildren) if (child && child.type !== 'comment') kids.push(child);
     const prevTop = this.top.length === kids.length ? this.top : null;
     const claimed = new Set<CacheEntry>();
     const top: CacheEntry[] = [];
@@ -117,7 +116,7 @@ export class FactCollector {
   private topStatement(node: Node, src: string, out: Fact[], claimed: Set<CacheEntry>, prev: CacheEntry | null): CacheEntry {
     const s = node.startIndex;
     const indent = indentBefore(src, s);
-    const key = `${ROOT_CTX.key}\u0000${indent}\u0000${src.slice(s, endOf(node))}`;
+    const key = `${ROOT_CTX.key}\u0000${indent}\u0000${src.slice(s, node.endIndex)}`;
     const hit = this.topCache.get(key)?.find((x) => !claimed.has(x));
     if (hit) {
       claimed.add(hit);
@@ -158,14 +157,14 @@ export class FactCollector {
   private block(node: Node, src: string, ctx: Ctx, out: Fact[]): void {
     for (const child of node.namedChildren) {
       if (!child) continue;
-      if (typeOf(child) === 'comment') continue;
+      if (child.type === 'comment') continue;
       this.statement(child, src, ctx, out);
     }
   }
 
   private statement(node: Node, src: string, ctx: Ctx, out: Fact[]): void {
     const s = node.startIndex;
-    const e = endOf(node);
+    const e = node.endIndex;
     const indent = indentBefore(src, s);
     const key = `${ctx.key}\u0000${indent}\u0000${src.slice(s, e)}`;
     const hit = this.cache.get(key) ?? this.nextCache.get(key);
@@ -220,14 +219,62 @@ function identsOf(text: string): string[] {
 
 function stmtInfo(node: Node, src: string, ctx: Ctx, indent: string, headerEnd?: number): StmtInfo {
   const s = node.startIndex;
-  const e = endOf(node);
-  return { s, e, indent, type: typeOf(node), idents: identsOf(src.slice(s, headerEnd ?? e)), ctx };
+  const e = node.endIndex;
+  return { s, e, indent, type: node.type, idents: identsOf(src.slice(s, headerEnd ?? e)), ctx };
 }
 
+/** Every call in the expression, outermost first (the order visitExpr visits them in). */
 function pushCalls(e: Expr, stmt: StmtInfo, role: 'stmt' | 'header', out: Fact[]): void {
-  visitExpr(e, (x) => {
-    if (x.k === 'call') out.push({ kind: 'call', stmt, call: x, role });
-  });
+  switch (e.k) {
+    case 'call':
+      out.push({ kind: 'call', stmt, call: e, role });
+      pushCalls(e.fn, stmt, role, out);
+      for (const a of e.args) pushCalls(a, stmt, role, out);
+      for (const k of e.kwargs) pushCalls(k.value, stmt, role, out);
+      return;
+    case 'attr':
+      pushCalls(e.object, stmt, role, out);
+      return;
+    case 'list':
+      for (const i of e.items) pushCalls(i, stmt, role, out);
+      return;
+    case 'dict':
+      for (const p of e.pairs) {
+        pushCalls(p.key, stmt, role, out);
+        pushCalls(p.value, stmt, role, out);
+      }
+      return;
+    case 'subscript':
+      pushCalls(e.value, stmt, role, out);
+      pushCalls(e.index, stmt, role, out);
+      return;
+    case 'slice':
+      if (e.lower) pushCalls(e.lower, stmt, role, out);
+      if (e.upper) pushCalls(e.upper, stmt, role, out);
+      return;
+    case 'binop':
+    case 'boolop':
+      pushCalls(e.left, stmt, role, out);
+      pushCalls(e.right, stmt, role, out);
+      return;
+    case 'unary':
+    case 'not':
+      pushCalls(e.operand, stmt, role, out);
+      return;
+    case 'cmp':
+      for (const o of e.operands) pushCalls(o, stmt, role, out);
+      return;
+    case 'comp':
+      pushCalls(e.element, stmt, role, out);
+      pushCalls(e.iter, stmt, role, out);
+      for (const c of e.conds) pushCalls(c, stmt, role, out);
+      return;
+    case 'star':
+      pushCalls(e.value, stmt, role, out);
+      return;
+    default:
+      return;
+  }
 }
 
 function lastSegment(callee: string | null): string {
@@ -237,12 +284,12 @@ function lastSegment(callee: string | null): string {
 }
 
 function walkStatement(c: FactCollector, node: Node, src: string, ctx: Ctx, indent: string, out: Fact[]): void {
-  switch (typeOf(node)) {
+  switch (node.type) {
     case 'expression_statement': {
       const stmt = stmtInfo(node, src, ctx, indent);
       for (const ch of node.namedChildren) {
-        if (!ch || typeOf(ch) === 'comment') continue;
-        if (typeOf(ch) === 'assignment' || typeOf(ch) === 'augmented_assignment') assignment(ch, src, stmt, out);
+        if (!ch || ch.type === 'comment') continue;
+        if (ch.type === 'assignment' || ch.type === 'augmented_assignment') assignment(ch, src, stmt, out);
         else {
           const ex = summarize(ch, src);
           out.push({ kind: 'expr', stmt, expr: ex });
@@ -253,7 +300,7 @@ function walkStatement(c: FactCollector, node: Node, src: string, ctx: Ctx, inde
     }
     case 'return_statement': {
       const stmt = stmtInfo(node, src, ctx, indent);
-      const v = node.namedChildren.find((x) => x !== null && typeOf(x) !== 'comment');
+      const v = node.namedChildren.find((x) => x !== null && x.type !== 'comment');
       const value = v ? summarize(v, src) : null;
       out.push({ kind: 'return', stmt, value });
       if (value) pushCalls(value, stmt, 'stmt', out);
@@ -265,31 +312,31 @@ function walkStatement(c: FactCollector, node: Node, src: string, ctx: Ctx, inde
       importFact(node, src, stmtInfo(node, src, ctx, indent), out);
       return;
     case 'decorated_definition': {
-      const def = field(node, 'definition');
+      const def = node.childForFieldName('definition');
       if (def) walkStatement(c, def, src, ctx, indent, out);
       return;
     }
     case 'function_definition':
     case 'class_definition': {
-      const nameNode = field(node, 'name');
-      const body = field(node, 'body');
-      const name = nameNode ? src.slice(nameNode.startIndex, endOf(nameNode)) : '?';
-      const isClass = typeOf(node) === 'class_definition';
-      const headerEnd = body ? body.startIndex : endOf(node);
+      const nameNode = node.childForFieldName('name');
+      const body = node.childForFieldName('body');
+      const name = nameNode ? src.slice(nameNode.startIndex, nameNode.endIndex) : '?';
+      const isClass = node.type === 'class_definition';
+      const headerEnd = body ? body.startIndex : node.endIndex;
       const stmt = stmtInfo(node, src, ctx, indent, headerEnd);
       const params: { name: string; default: Expr | null }[] = [];
-      const ps = field(node, 'parameters');
+      const ps = node.childForFieldName('parameters');
       if (ps && !isClass) {
         for (const p of ps.namedChildren) {
           if (!p) continue;
-          if (typeOf(p) === 'identifier') params.push({ name: src.slice(p.startIndex, endOf(p)), default: null });
-          else if (typeOf(p) === 'default_parameter' || typeOf(p) === 'typed_default_parameter') {
-            const n = field(p, 'name');
-            const v = field(p, 'value');
-            if (n) params.push({ name: src.slice(n.startIndex, endOf(n)), default: v ? summarize(v, src) : null });
-          } else if (typeOf(p) === 'typed_parameter') {
-            const n = p.namedChildren.find((x) => x !== null && typeOf(x) === 'identifier');
-            if (n) params.push({ name: src.slice(n.startIndex, endOf(n)), default: null });
+          if (p.type === 'identifier') params.push({ name: src.slice(p.startIndex, p.endIndex), default: null });
+          else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
+            const n = p.childForFieldName('name');
+            const v = p.childForFieldName('value');
+            if (n) params.push({ name: src.slice(n.startIndex, n.endIndex), default: v ? summarize(v, src) : null });
+          } else if (p.type === 'typed_parameter') {
+            const n = p.namedChildren.find((x) => x !== null && x.type === 'identifier');
+            if (n) params.push({ name: src.slice(n.startIndex, n.endIndex), default: null });
           }
         }
       }
@@ -298,15 +345,15 @@ function walkStatement(c: FactCollector, node: Node, src: string, ctx: Ctx, inde
       return;
     }
     case 'with_statement': {
-      const body = field(node, 'body');
-      const headerEnd = body ? body.startIndex : endOf(node);
+      const body = node.childForFieldName('body');
+      const headerEnd = body ? body.startIndex : node.endIndex;
       const stmt = stmtInfo(node, src, ctx, indent, headerEnd);
       let inner = ctx;
-      const clause = node.namedChildren.find((x) => x !== null && typeOf(x) === 'with_clause');
+      const clause = node.namedChildren.find((x) => x !== null && x.type === 'with_clause');
       for (const item of clause ? clause.namedChildren : []) {
-        if (!item || typeOf(item) !== 'with_item') continue;
-        let v = field(item, 'value');
-        if (v && typeOf(v) === 'as_pattern') v = v.namedChildren.find((x) => x !== null) ?? v;
+        if (!item || item.type !== 'with_item') continue;
+        let v = item.childForFieldName('value');
+        if (v && v.type === 'as_pattern') v = v.namedChildren.find((x) => x !== null) ?? v;
         if (!v) continue;
         const ex = summarize(v, src);
         pushCalls(ex, stmt, 'header', out);
@@ -328,63 +375,63 @@ function walkStatement(c: FactCollector, node: Node, src: string, ctx: Ctx, inde
       return;
     }
     case 'for_statement': {
-      const left = field(node, 'left');
-      const right = field(node, 'right');
-      const body = field(node, 'body');
-      const headerEnd = body ? body.startIndex : endOf(node);
+      const left = node.childForFieldName('left');
+      const right = node.childForFieldName('right');
+      const body = node.childForFieldName('body');
+      const headerEnd = body ? body.startIndex : node.endIndex;
       const stmt = stmtInfo(node, src, ctx, indent, headerEnd);
       const iter = right ? summarize(right, src) : null;
       if (iter) pushCalls(iter, stmt, 'header', out);
       const targets = left ? targetNames(left, src) : [];
       if (body && iter) {
-        const inner = childCtx(ctx, { kind: 'loop', targets, iter, s: node.startIndex, e: headerEnd, end: endOf(node) }, src.slice(node.startIndex, headerEnd));
+        const inner = childCtx(ctx, { kind: 'loop', targets, iter, s: node.startIndex, e: headerEnd, end: node.endIndex }, src.slice(node.startIndex, headerEnd));
         c.nested(body, src, inner, out);
       } else if (body) c.nested(body, src, ctx, out);
-      const alt = field(node, 'alternative');
+      const alt = node.childForFieldName('alternative');
       if (alt) walkClauseBodies(c, alt, src, ctx, out);
       return;
     }
     case 'if_statement': {
-      const cond = field(node, 'condition');
-      const body = field(node, 'consequence');
-      const headerEnd = body ? body.startIndex : endOf(node);
+      const cond = node.childForFieldName('condition');
+      const body = node.childForFieldName('consequence');
+      const headerEnd = body ? body.startIndex : node.endIndex;
       const stmt = stmtInfo(node, src, ctx, indent, headerEnd);
       const condExpr = cond ? summarize(cond, src) : null;
       if (condExpr) pushCalls(condExpr, stmt, 'header', out);
-      const condText = cond ? src.slice(cond.startIndex, endOf(cond)) : '?';
+      const condText = cond ? src.slice(cond.startIndex, cond.endIndex) : '?';
       if (body) c.nested(body, src, condExpr ? childCtx(ctx, { kind: 'guard', cond: condExpr, negated: false }, condText) : ctx, out);
       // elif / else: negation of this condition (earlier elif conditions are not tracked: rules only need the first guard)
       for (const alt of node.childrenForFieldName('alternative')) {
         if (!alt) continue;
         const negCtx = condExpr ? childCtx(ctx, { kind: 'guard', cond: condExpr, negated: true }, `!${condText}`) : ctx;
-        if (typeOf(alt) === 'elif_clause') {
-          const c2 = field(alt, 'condition');
-          const b2 = field(alt, 'consequence');
+        if (alt.type === 'elif_clause') {
+          const c2 = alt.childForFieldName('condition');
+          const b2 = alt.childForFieldName('consequence');
           const c2e = c2 ? summarize(c2, src) : null;
-          const s2 = stmtInfo(alt, src, ctx, indent, b2 ? b2.startIndex : endOf(alt));
+          const s2 = stmtInfo(alt, src, ctx, indent, b2 ? b2.startIndex : alt.endIndex);
           if (c2e) pushCalls(c2e, s2, 'header', out);
           if (b2) c.nested(b2, src, c2e ? childCtx(negCtx, { kind: 'guard', cond: c2e, negated: false }, src.slice(c2e.s, c2e.e)) : negCtx, out);
         } else {
-          const b2 = field(alt, 'body') ?? alt.namedChildren.find((x) => x !== null && typeOf(x) === 'block') ?? null;
+          const b2 = alt.childForFieldName('body') ?? alt.namedChildren.find((x) => x !== null && x.type === 'block') ?? null;
           if (b2) c.nested(b2, src, negCtx, out);
         }
       }
       return;
     }
     case 'while_statement': {
-      const cond = field(node, 'condition');
-      const body = field(node, 'body');
-      const stmt = stmtInfo(node, src, ctx, indent, body ? body.startIndex : endOf(node));
+      const cond = node.childForFieldName('condition');
+      const body = node.childForFieldName('body');
+      const stmt = stmtInfo(node, src, ctx, indent, body ? body.startIndex : node.endIndex);
       if (cond) pushCalls(summarize(cond, src), stmt, 'header', out);
       if (body) c.nested(body, src, ctx, out);
-      const alt = field(node, 'alternative');
+      const alt = node.childForFieldName('alternative');
       if (alt) walkClauseBodies(c, alt, src, ctx, out);
       return;
     }
     case 'try_statement': {
       for (const ch of node.namedChildren) {
         if (!ch) continue;
-        if (typeOf(ch) === 'block') c.nested(ch, src, ctx, out);
+        if (ch.type === 'block') c.nested(ch, src, ctx, out);
         else walkClauseBodies(c, ch, src, ctx, out);
       }
       return;
@@ -394,17 +441,17 @@ function walkStatement(c: FactCollector, node: Node, src: string, ctx: Ctx, inde
     case 'module':
       // Malformed code: walk what can be walked; stray expressions contribute their calls only.
       for (const ch of node.namedChildren) {
-        if (!ch || typeOf(ch) === 'comment') continue;
-        if (STATEMENT_TYPES.has(typeOf(ch)) || typeOf(ch) === 'block' || typeOf(ch) === 'ERROR') c.nested(wrapSingle(ch), src, ctx, out);
-        else if (typeOf(ch) === 'assignment') assignment(ch, src, stmtInfo(ch, src, ctx, indentBefore(src, ch.startIndex)), out);
-        else if (typeOf(ch) === 'call') pushCalls(summarize(ch, src), stmtInfo(ch, src, ctx, indentBefore(src, ch.startIndex)), 'stmt', out);
+        if (!ch || ch.type === 'comment') continue;
+        if (STATEMENT_TYPES.has(ch.type) || ch.type === 'block' || ch.type === 'ERROR') c.nested(wrapSingle(ch), src, ctx, out);
+        else if (ch.type === 'assignment') assignment(ch, src, stmtInfo(ch, src, ctx, indentBefore(src, ch.startIndex)), out);
+        else if (ch.type === 'call') pushCalls(summarize(ch, src), stmtInfo(ch, src, ctx, indentBefore(src, ch.startIndex)), 'stmt', out);
       }
       return;
     default: {
       // match/raise/assert/del/global/print...: only their calls
       const stmt = stmtInfo(node, src, ctx, indent);
-      for (const ch of node.namedChildren) if (ch && typeOf(ch) !== 'comment' && typeOf(ch) !== 'block') pushCalls(summarize(ch, src), stmt, 'stmt', out);
-      for (const ch of node.namedChildren) if (ch && typeOf(ch) === 'block') c.nested(ch, src, ctx, out);
+      for (const ch of node.namedChildren) if (ch && ch.type !== 'comment' && ch.type !== 'block') pushCalls(summarize(ch, src), stmt, 'stmt', out);
+      for (const ch of node.namedChildren) if (ch && ch.type === 'block') c.nested(ch, src, ctx, out);
     }
   }
 }
@@ -415,7 +462,7 @@ function wrapSingle(n: Node): Node {
 }
 
 function walkClauseBodies(c: FactCollector, clause: Node, src: string, ctx: Ctx, out: Fact[]): void {
-  for (const ch of clause.namedChildren) if (ch && typeOf(ch) === 'block') c.nested(ch, src, ctx, out);
+  for (const ch of clause.namedChildren) if (ch && ch.type === 'block') c.nested(ch, src, ctx, out);
 }
 
 const STATEMENT_TYPES = new Set([
@@ -440,16 +487,16 @@ function assignment(node: Node, src: string, stmt: StmtInfo, out: Fact[]): void 
   let value: Expr | null = null;
   let op = '=';
   // a = b = c(...) nests as assignment(left=a, right=assignment(left=b, right=call))
-  while (cur && (typeOf(cur) === 'assignment' || typeOf(cur) === 'augmented_assignment')) {
-    const l = field(cur, 'left');
-    const r = field(cur, 'right');
-    if (typeOf(cur) === 'augmented_assignment') {
-      const o = field(cur, 'operator');
-      op = o ? src.slice(o.startIndex, endOf(o)) : '+=';
+  while (cur && (cur.type === 'assignment' || cur.type === 'augmented_assignment')) {
+    const l = cur.childForFieldName('left');
+    const r = cur.childForFieldName('right');
+    if (cur.type === 'augmented_assignment') {
+      const o = cur.childForFieldName('operator');
+      op = o ? src.slice(o.startIndex, o.endIndex) : '+=';
     }
     if (l) targets.push(summarize(l, src));
     if (!r) break;
-    if (typeOf(r) === 'assignment' || typeOf(r) === 'augmented_assignment') cur = r;
+    if (r.type === 'assignment' || r.type === 'augmented_assignment') cur = r;
     else {
       value = summarize(r, src);
       break;
@@ -465,27 +512,27 @@ function importFact(node: Node, src: string, stmt: StmtInfo, out: Fact[]): void 
   const names: { name: string; alias: string | null }[] = [];
   let module: string | null = null;
   let star = false;
-  const text = (n: Node) => src.slice(n.startIndex, endOf(n)).replace(/\s+/g, '');
-  if (typeOf(node) === 'import_from_statement') {
-    const m = field(node, 'module_name');
+  const text = (n: Node) => src.slice(n.startIndex, n.endIndex).replace(/\s+/g, '');
+  if (node.type === 'import_from_statement') {
+    const m = node.childForFieldName('module_name');
     module = m ? text(m) : null;
     for (const ch of node.namedChildren) {
       if (!ch || ch === m || (m && ch.startIndex === m.startIndex)) continue;
-      if (typeOf(ch) === 'wildcard_import') star = true;
-      else if (typeOf(ch) === 'dotted_name') names.push({ name: text(ch), alias: null });
-      else if (typeOf(ch) === 'aliased_import') {
-        const n = field(ch, 'name');
-        const a = field(ch, 'alias');
+      if (ch.type === 'wildcard_import') star = true;
+      else if (ch.type === 'dotted_name') names.push({ name: text(ch), alias: null });
+      else if (ch.type === 'aliased_import') {
+        const n = ch.childForFieldName('name');
+        const a = ch.childForFieldName('alias');
         if (n) names.push({ name: text(n), alias: a ? text(a) : null });
       }
     }
-  } else if (typeOf(node) === 'import_statement') {
+  } else if (node.type === 'import_statement') {
     for (const ch of node.namedChildren) {
       if (!ch) continue;
-      if (typeOf(ch) === 'dotted_name') names.push({ name: text(ch), alias: null });
-      else if (typeOf(ch) === 'aliased_import') {
-        const n = field(ch, 'name');
-        const a = field(ch, 'alias');
+      if (ch.type === 'dotted_name') names.push({ name: text(ch), alias: null });
+      else if (ch.type === 'aliased_import') {
+        const n = ch.childForFieldName('name');
+        const a = ch.childForFieldName('alias');
         if (n) names.push({ name: text(n), alias: a ? text(a) : null });
       }
     }

@@ -109,6 +109,10 @@ export function buildKeras(facts: readonly Fact[], names: NameResolver, src: str
   const loadPaths: { path: string; expr: Expr; stmt: StmtInfo; loader: string }[] = [];
   const text = (e: Expr) => src.slice(e.s, e.e);
 
+  const mentioned = (e: Expr) => {
+    const ids = identifiersOf(e);
+    return models.filter((m) => ids.has(m.name)).map((m) => m.name);
+  };
   // model variables
   for (const f of facts) {
     if (f.kind !== 'assign' || f.op !== '=' || f.targets.length !== 1) continue;
@@ -119,10 +123,6 @@ export function buildKeras(facts: readonly Fact[], names: NameResolver, src: str
     const canon = names.canon(v.callee) ?? '';
     const last = canon.slice(canon.lastIndexOf('.') + 1);
     const fn = ctxFunction(f.stmt.ctx);
-    const mentioned = (e: Expr) => {
-      const ids = identifiersOf(e);
-      return models.filter((m) => ids.has(m.name)).map((m) => m.name);
-    };
     if (last in APPLICATIONS && (canon.includes('applications') || !canon.includes('.'))) {
       models.push({ name: t.name, fn, kind: 'application', detail: last, hasBatchNorm: APPLICATIONS[last]!, stmt: f.stmt, call: v, builtFrom: [], sharesLayersOf: [] });
     } else if (/(^|\.)load_model$/.test(canon) || canon === 'tf.saved_model.load' || canon === 'keras.saving.load_model') {

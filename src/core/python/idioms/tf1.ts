@@ -134,6 +134,10 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
     if (narrowers.some((n) => r.call.s >= n.s && r.call.e <= n.e)) updateOps[i] = { ...r, filtered: true };
   }
 
+  // one closure for the loop (not one per call): the keyword of the current call, or of its functools.partial alias
+  let cur: CallExpr | null = null;
+  let curPreset: readonly Kwarg[] = [];
+  const kw = (k: string): Kwarg | undefined => (cur ? kwarg(cur, k) : undefined) ?? curPreset.find((p) => p.name === k);
   for (const f of facts) {
     if (f.kind !== 'call') continue;
     const method = f.call.fn.k === 'attr' ? f.call.fn.attr : null;
@@ -142,7 +146,8 @@ export function buildTf1(facts: readonly Fact[], names: NameResolver, bindings: 
     else if (method === 'apply_gradients') trainOpsRaw.push({ kind: 'apply_gradients', call: f.call, stmt: f.stmt });
     const { name, presetKwargs } = names.resolveCall(f.call);
     if (!name) continue;
-    const kw = (k: string): Kwarg | undefined => kwarg(f.call, k) ?? presetKwargs.find((p) => p.name === k);
+    cur = f.call;
+    curPreset = presetKwargs;
     if (TF_LAYERS_BN.has(name)) {
       // tf.layers.BatchNormalization(...) is a constructor: its training flag is on the call of the layer
       const isCtor = name.endsWith('BatchNormalization');

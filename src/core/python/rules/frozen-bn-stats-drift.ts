@@ -2,10 +2,10 @@
 // BN runs in training mode: the frozen scopes' gamma/beta stay, their moving statistics drift with the new
 // data. SEMANTICS A4.
 import type { ScriptModel } from '../idioms';
-import { ctxEntries } from '../idioms/collect';
+import { ctxEntries, ctxFunction } from '../idioms/collect';
 import { describeSelector } from '../idioms/selectors';
 import { type Tf1BatchNorm, type TrainOp, type UpdateOpsRef, mayTrain } from '../idioms/tf1';
-import { type Expr, mentionsName } from '../syntax';
+import { type Expr, dottedName, mentionsName } from '../syntax';
 import type { ScriptFinding, ScriptFix } from '../types';
 import { replace, setKeywordArgument } from './edits';
 import type { ScriptRule } from './rule';
@@ -17,8 +17,9 @@ export const frozenBnStatsDrift: ScriptRule = {
   description: 'TF1: var_list freezes some scopes but every UPDATE_OPS runs with BN in training mode: frozen BN statistics drift.',
   run(m: ScriptModel): ScriptFinding[] {
     // BatchNorm built outside the script (a model class, a helper module) still announces itself: the script
-    // collects UPDATE_OPS for its train op, which only BatchNorm-like layers fill.
-    const noVisibleBn = m.tf1.batchNorms.length === 0 && m.tf1.networks.length === 0;
+    // collects UPDATE_OPS for its train op, which only BatchNorm-like layers fill, and feeds the model a training
+    // switch (a bool placeholder, `mode == ModeKeys.TRAIN`, training=/is_training=).
+    const noVisibleBn = m.tf1.batchNorms.length === 0 && m.tf1.networks.length === 0 && hasTrainingSwitch(m);
     if (!hasTrainingBnEvidence(m) && !noVisibleBn) return [];
     const ops = singleRestrictedTrainOps(m, ['minimize', 'compute_gradients', 'gradients', 'apply_gradients', 'optimize_clones']);
     const out: ScriptFinding[] = [];
@@ -39,6 +40,19 @@ export const frozenBnStatsDrift: ScriptRule = {
     return out;
   },
 };
+
+function hasTrainingSwitch(m: ScriptModel): boolean {
+  for (const f of m.facts) {
+    if (f.kind !== 'call') continue;
+    const c = f.call;
+    const name = m.names.canon(c.callee) ?? '';
+    if (name === 'tf.placeholder' && [c.args[0], c.kwargs.find((k) => k.name === 'dtype')?.value].some((a) => a !== undefined && /(^|\.)bool$/.test(dottedName(a) ?? ''))) return true;
+    if (name === 'tf.placeholder_with_default' && c.args[0]?.k === 'bool') return true;
+    if (c.kwargs.some((k) => (k.name === 'training' || k.name === 'is_training') && k.value.k !== 'bool')) return true;
+    if (c.args.some((a) => a.k === 'cmp' && a.operands.some((o) => /(^|\.)ModeKeys\.TRAIN$/.test(dottedName(o) ?? '')))) return true;
+  }
+  return false;
+}
 
 /**
  * UPDATE_OPS collections that run with this train op: its control dependencies; else the ones grouped with it
@@ -61,19 +75,12 @@ function pairedUpdateOps(m: ScriptModel, t: TrainOp): UpdateOpsRef[] {
   const refsIn = (e: Expr) => m.tf1.updateOps.filter((r) => (r.call.s >= e.s && r.call.e <= e.e) || (r.assignedTo !== null && mentionsName(e, r.assignedTo)));
   const out = new Set<UpdateOpsRef>();
   for (const f of m.facts) {
-    if (ctxFunctionOf(f.stmt.ctx) !== t.fn) continue;
+    if (ctxFunction(f.stmt.ctx) !== t.fn) continue;
     if (f.kind === 'call' && /(^|\.)(group|tuple|with_dependencies)$/.test(f.call.callee ?? '') && mentionsName(f.call, name)) for (const r of refsIn(f.call)) out.add(r);
     const deps = ctxEntries(f.stmt.ctx).filter((e): e is Extract<typeof e, { kind: 'control-deps' }> => e.kind === 'control-deps');
     if (deps.some((d) => mentionsName(d.deps, name))) for (const d of deps) for (const r of refsIn(d.deps)) out.add(r);
   }
   return [...out];
-}
-
-function ctxFunctionOf(ctx: Parameters<typeof ctxEntries>[0]): string {
-  return ctxEntries(ctx)
-    .filter((e): e is Extract<typeof e, { kind: 'def' }> => e.kind === 'def')
-    .map((e) => e.name)
-    .join('.');
 }
 
 function finding(m: ScriptModel, t: TrainOp, r: UpdateOpsRef, frozen: Tf1BatchNorm[]): ScriptFinding {
@@ -94,7 +101,7 @@ function finding(m: ScriptModel, t: TrainOp, r: UpdateOpsRef, frozen: Tf1BatchNo
     severity: 'warning',
     message:
       `The optimizer trains only ${describeSelector(t.selector)}, but this collects every UPDATE_OPS and BatchNorm runs in training mode: ` +
-      `${frozenText} keeps gamma/beta frozen while its moving_mean/moving_variance keep updating from the new data. ` +
+      `${frozenText} ${frozen.length === 1 ? 'keeps' : 'keep'} gamma/beta frozen while ${frozen.length === 1 ? 'its' : 'their'} moving_mean/moving_variance keep updating from the new data. ` +
       'Scope the update ops to the trained variables, or run the frozen part with training=False.',
     range: m.range(r.call.s, r.call.e),
     related: [
