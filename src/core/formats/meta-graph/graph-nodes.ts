@@ -44,10 +44,7 @@ export function opDefaultsFrom(opList: OpList | undefined): OpDefaults {
   return out;
 }
 
-/**
- * IR node with defaults applied for attrs the NodeDef leaves out. `mapInput` rewrites inputs
- * (function bodies: 'x:out:0' -> 'x').
- */
+/** IR node with defaults applied for attrs the NodeDef leaves out. */
 export function toGraphNode(n: NodeDef, defaults: OpDefaults): GraphNode {
   const attrs: Record<string, IrAttr> = {};
   for (const [k, v] of n.attr) if (k !== '__proto__') attrs[k] = simplifyAttr(v);
@@ -59,9 +56,9 @@ export function toGraphNode(n: NodeDef, defaults: OpDefaults): GraphNode {
 const NODE_DEF = 'NodeDef';
 
 /**
- * toGraphNode for nodes still in their bytes (GraphDef.node and FunctionDef.node_def are lazy). Name, op
- * and inputs are read now (a malformed node framing throws ModelReadError here, as a full decode would);
- * `attrs` is an enumerable getter that decodes the node's attrs, with defaults applied, on first access and
+ * toGraphNode for nodes still in their bytes (GraphDef.node and FunctionDef.node_def are lazy and checked:
+ * their bytes were validated when the graph was read, so neither this scan nor a later decode can fail on
+ * them). Name, op and inputs are read now; `attrs` is an enumerable getter that decodes the node's attrs, with defaults applied, on first access and
  * keeps the result. Most nodes of a large graph (Identity, Conv2D, ...) are never asked for their attrs
  * while opening; JSON, structured clone and object spread read the getter like a plain property, so the
  * node looks the same as toGraphNode's. `mapInput` rewrites inputs (function bodies: 'x:out:0' -> 'x').
