@@ -47,6 +47,13 @@ function oracleChangedSet(name: string): string[] | null {
   return obs.variables.filter((v) => v.key !== null && v.changed).map((v) => v.key!).sort();
 }
 
+// CI installs both venvs (.ci/run sets FREEZE_INSPECTOR_REQUIRE_TF=1): there, a missing TensorFlow must
+// fail the run instead of silently skipping every real-TensorFlow test below.
+test('real TensorFlow venvs are present where they are required', { skip: process.env.FREEZE_INSPECTOR_REQUIRE_TF !== '1' && 'not required outside CI' }, () => {
+  assert.ok(existsSync(py215), `${py215} missing`);
+  assert.ok(existsSync(py221), `${py221} missing`);
+});
+
 for (const [venv, python, name] of [
   ['tf215', py215, 'k2_cnn_bn_freeze_bn1'],
   ['tf215', py215, 'k2_nested_base_unfrozen_recorded_training_false'],

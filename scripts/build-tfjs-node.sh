@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Optional accelerator: build @tensorflow/tfjs-node against the TensorFlow C library that ships inside the
+# TensorFlow pip wheel, because its own install script downloads libtensorflow from a host this machine
+# cannot reach. Once it is in node_modules the fine-tune engine picks it up automatically
+# (src/core/finetune/tfjs/backend.ts) and falls back to the wasm backend when it is absent or fails.
+#
+#   scripts/build-tfjs-node.sh [PYTHON_WITH_TENSORFLOW]     (default: the tf215 venv of make-fixtures.sh)
+#
+# Needs: node-gyp's toolchain (g++, make, python3) and the Node headers (/usr/include/node).
+# The TF 2.15 wheel's libtensorflow_cc.so.2 exports the C and eager C API that tfjs-node 4.22 binds to
+# (tfjs-node was written against TF 2.9's C API: everything our engine uses works; not guaranteed beyond).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${1:-${FI_VENV_HOME:-$HOME/.cache/freeze-inspector/venvs}/tf215/bin/python}"
+TF_DIR="$("$PY" -c 'import os, tensorflow as tf; print(os.path.dirname(tf.__file__))' 2>/dev/null)"
+[ -f "$TF_DIR/libtensorflow_cc.so.2" ] || { echo "no libtensorflow_cc.so.2 under $TF_DIR" >&2; exit 1; }
+
+cd "$ROOT"
+# The package itself, without its downloading install script, and without touching package.json/lock.
+npm install --no-save --ignore-scripts --no-audit --no-fund @tensorflow/tfjs-node@4.22.0
+PKG="$ROOT/node_modules/@tensorflow/tfjs-node"
+mkdir -p "$PKG/deps/include" "$PKG/deps/lib" "$PKG/lib/napi-v8"
+cp -r "$TF_DIR/include/tensorflow" "$TF_DIR/include/tsl" "$TF_DIR/include/third_party" "$PKG/deps/include/"
+ln -sf "$TF_DIR/libtensorflow_cc.so.2" "$PKG/deps/lib/libtensorflow.so"
+ln -sf "$TF_DIR/libtensorflow_cc.so.2" "$PKG/deps/lib/libtensorflow.so.2"
+ln -sf "$TF_DIR/libtensorflow_cc.so.2" "$PKG/deps/lib/libtensorflow_cc.so.2"
+ln -sf "$TF_DIR/libtensorflow_framework.so.2" "$PKG/deps/lib/libtensorflow_framework.so"
+ln -sf "$TF_DIR/libtensorflow_framework.so.2" "$PKG/deps/lib/libtensorflow_framework.so.2"
+(cd "$PKG" && npx --yes node-gyp rebuild --nodedir=/usr --napi_build_version=8 --module_name=tfjs_binding --module_path=lib/napi-v8)
+cp "$PKG/build/Release/tfjs_binding.node" "$PKG/lib/napi-v8/tfjs_binding.node"
+# tfjs-node must share the project's tfjs-core, or its backend registers in another instance.
+rm -rf "$PKG/node_modules/@tensorflow/tfjs-core"
+node -e "require('@tensorflow/tfjs-node'); console.log('tfjs-node ready: backend', require('@tensorflow/tfjs-core').getBackend())"
