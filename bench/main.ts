@@ -1,6 +1,7 @@
 // `npm run bench`: every figure with a baseline measured in the same run (timings are noisy here;
 // ratios are what to compare). Sections whose inputs are missing say so instead of inventing numbers.
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { coldProcess, fixtureTargets, nodeFloorMs, pythonLoadMs, warmOpenMs } from './readers.bench';
@@ -51,8 +52,12 @@ async function readers(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`# Freeze Inspector benchmarks (${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores)`);
   if (want('readers')) await readers();
+  if (want('analysis')) {
+    // analysis.bench.ts prints its own table (per model and per 1000 graph nodes).
+    console.log('\n## analysis');
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'analysis.bench.ts')], { stdio: 'inherit' });
+  }
   const sections: [string, string, string][] = [
-    ['analysis', './analysis.bench', 'benchAnalysis'],
     ['python', './python.bench', 'benchPython'],
     ['finetune', './finetune.bench', 'benchFinetune'],
   ];
