@@ -581,9 +581,13 @@ function scenarios(ws) {
         await page.waitForTimeout(2000); // the settings file watcher
         try {
           await closeAllEditors(page);
+          // transfer.freeze.json: the frozen base called with training=False, a trained head with its own BatchNorm.
+          await runCommand(page, 'Freeze Inspector: Pick Active Freeze Config...', { pick: 'keras-transfer/model/saved_model' });
+          await pickQuick(page, 'transfer.freeze.json');
           await runCommand(page, 'Freeze Inspector: Open Model...', { pick: 'keras-transfer/model/saved_model' });
           const inner = inspectorFrame(page);
           await inner.locator('h1', { hasText: 'keras-transfer/model/saved_model' }).waitFor({ timeout: 30000 });
+          await inner.locator('.header vscode-button', { hasText: 'Config: keras-transfer/transfer.freeze.json' }).waitFor({ timeout: 15000 });
           const t0 = Date.now();
           await inner.locator('#verify-button').click({ timeout: 30000 });
           const facts = inner.locator('.verify-facts', { hasText: 'your TensorFlow (Python)' });
