@@ -44,7 +44,14 @@ const node = {
 
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode', '@tensorflow/tfjs-node'] },
-  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['@tensorflow/tfjs-node'] },
+  // The CLI: dist/cli.js plus the heavy commands as sibling bundles it requires on demand (see src/cli/main.ts).
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: ['@tensorflow/tfjs-node'], define: { 'process.env.FI_CLI_BUNDLE': '"1"' } },
+  {
+    ...node,
+    entryPoints: { 'cli-verify': 'src/cli/commands/verify.ts', 'cli-check-script': 'src/cli/commands/check-script.ts' },
+    outdir: 'dist',
+    external: ['@tensorflow/tfjs-node'],
+  },
   { ...node, entryPoints: { 'finetune-worker': 'src/worker/finetune-worker.ts' }, outdir: 'dist', external: ['@tensorflow/tfjs-node'] },
   { ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist' },
 ].filter((b) => Object.values(b.entryPoints).every((e) => existsSync(path.join(root, e))));

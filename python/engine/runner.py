@@ -3,7 +3,13 @@
 Protocol (JSON lines over stdio, the types in src/core/finetune/types.ts):
   stdin  <- {"type": "verify", "request": VerifyRequest}   then optionally {"type": "cancel", "requestId": ...}
   stdout -> EngineEvent lines: progress, step, then exactly one result or error.
+Several verify commands may be sent to one process: they run one after the other, each ending with its own
+result or error (TensorFlow is imported once). A cancel stops the request it names; closing stdin stops all.
 TensorFlow's own logging goes to stderr. Nothing is written anywhere: the model is only read.
+
+TF1 graphs (runtime tf1-graph: TF1 SavedModel, .meta + checkpoint) are trained by tf1_engine.py, which builds
+the train op from the config as the oracle does and discovers inputs, loss and training flag from the graph.
+A process that ran a TF1 graph (graph mode) does not take Keras requests afterwards.
 
 The config is applied the way the oracle (python/oracle/oracle.py) applies it: layer paths are nested model
 names joined with '/', a freeze pattern that matches a layer makes it and everything inside it
@@ -22,7 +28,13 @@ import fnmatch
 PROTOCOL_OUT = sys.stdout
 sys.stdout = sys.stderr  # anything TensorFlow or Keras prints must not corrupt the protocol stream
 
-_cancelled = threading.Event()
+_cancelled = threading.Event()  # stdin closed: every request stops
+_cancelled_ids = set()
+_graph_mode = {"on": False}
+
+
+def is_cancelled(rid):
+    return _cancelled.is_set() or rid in _cancelled_ids
 
 
 def emit(event):
@@ -454,8 +466,37 @@ def probe(tf, model, bns, x, call_kwargs):
     return model_gap, layer_obs
 
 
+def run_tf1(request):
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import tf1_engine  # noqa: PLC0415
+    rid = request["requestId"]
+
+    def progress(phase, message, **kw):
+        emit({"type": "progress", "requestId": rid, "phase": phase, "message": message, **kw})
+
+    def step(n, loss, ms):
+        if loss is not None:
+            emit({"type": "step", "requestId": rid, "step": n, "loss": loss, "ms": ms})
+
+    tools = {"progress": progress, "step": step, "cancelled": lambda: is_cancelled(rid),
+             "normal": synthetic_normal, "uniform": synthetic_uniform, "rounding_note": rounding_note}
+    _graph_mode["on"] = True
+    try:
+        result = tf1_engine.run_tf1(request, tools)
+    except tf1_engine.Tf1Error as e:
+        raise EngineError(e.reason, str(e))
+    progress("done", "prediction and observation agree" if result["disagreements"] == 0 else f"{result['disagreements']} variable(s) disagree with the prediction")
+    return result
+
+
 def run(request):
     rid = request["requestId"]
+    if request["runtime"] == "tf1-graph":
+        return run_tf1(request)
+    if _graph_mode["on"]:
+        raise EngineError("engine-failure", "this runner process ran a TF1 graph (graph mode): start a new process for a Keras model")
     t0 = time.perf_counter()
 
     def progress(phase, message, **kw):
@@ -518,7 +559,7 @@ def run(request):
     ttfs = 0.0
     progress("training", f"training {settings['steps']} step(s), {len(trainable)} trainable variable(s)")
     for step in range(settings["steps"]):
-        if _cancelled.is_set():
+        if is_cancelled(rid):
             raise EngineError("cancelled", "verification cancelled")
         ts = time.perf_counter()
         bx, by = batches[step % len(batches)]
@@ -597,7 +638,7 @@ def run(request):
     return result
 
 
-def read_commands(first_holder, ready):
+def read_commands(queue, ready):
     for line in sys.stdin:
         line = line.strip()
         if not line:
@@ -606,23 +647,16 @@ def read_commands(first_holder, ready):
             cmd = json.loads(line)
         except ValueError:
             continue
-        if cmd.get("type") == "verify" and "request" not in first_holder:
-            first_holder["request"] = cmd["request"]
-            ready.set()
+        if cmd.get("type") == "verify" and isinstance(cmd.get("request"), dict):
+            queue.append(cmd["request"])
+            ready.release()
         elif cmd.get("type") == "cancel":
-            _cancelled.set()
-    ready.set()
+            _cancelled_ids.add(cmd.get("requestId"))
     _cancelled.set()  # stdin closed: the host is gone
+    ready.release()
 
 
-def main():
-    holder = {}
-    ready = threading.Event()
-    threading.Thread(target=read_commands, args=(holder, ready), daemon=True).start()
-    ready.wait()
-    request = holder.get("request")
-    if request is None:
-        return 2
+def serve(request):
     rid = request.get("requestId", "")
     try:
         result = run(request)
@@ -637,6 +671,21 @@ def main():
     except Exception as e:  # noqa: BLE001 - reported, never a silent crash
         emit({"type": "error", "requestId": rid, "error": {"reason": "engine-failure", "message": f"{type(e).__name__}: {e}"}})
         return 1
+
+
+def main():
+    queue = []
+    ready = threading.Semaphore(0)
+    threading.Thread(target=read_commands, args=(queue, ready), daemon=True).start()
+    code = None
+    while True:
+        ready.acquire()
+        if not queue:
+            break  # stdin closed and nothing left
+        code = serve(queue.pop(0)) if code is None else max(code, serve(queue.pop(0)))
+        if _cancelled.is_set() and not queue:
+            break
+    return 2 if code is None else code
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // config applied, predicted vs observed change for every variable. A disagreement is a first-class result:
 // it is printed first and loudly, and the exit code is 1.
 // Exit codes: 0 every prediction agreed, 1 at least one disagreed, 2 bad input / the engine cannot run this model.
+import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { openModel } from '../../core/open';
@@ -11,6 +12,7 @@ import { defaultVerifySettings, lineColumn, parseFreezeConfig, resolveModelPath 
 import type { VerifySettings } from '../../core/analysis/types';
 import { buildVerifyRequest } from '../../core/finetune/plan';
 import type { EngineEvent, VerifyRequest, VerifyResult } from '../../core/finetune/types';
+import { resolvePythonInterpreter } from '../../core/finetune/python-engine';
 import { EXIT, flag, parseArgs } from '../io';
 
 const USAGE = `usage:
@@ -19,8 +21,9 @@ const USAGE = `usage:
   freeze-inspector verify CONFIG.freeze.json [...]
 Runs a short local fine-tune with the freeze config applied and compares, for every variable, the predicted
 change with the observed one. Nothing is written into the model's folder.
-  --engine tfjs     TensorFlow.js (embedded; default)
-  --engine python   your TensorFlow, run by python/engine/runner.py (--python, else $FREEZE_INSPECTOR_PYTHON, else python3)
+  --engine tfjs     TensorFlow.js (embedded; default for Keras models)
+  --engine python   your TensorFlow, run by python/engine/runner.py (--python, else $FREEZE_INSPECTOR_PYTHON, else python3);
+                    the default for TF1 graphs (TF1 SavedModel, .meta + checkpoint), which TensorFlow.js cannot train
 exit codes: 0 all predictions agree, 1 a prediction disagreed, 2 bad input or the engine cannot run this model.
 `;
 
@@ -56,8 +59,8 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 async function run(argv: string[], io: { stdout(s: string): void; stderr(s: string): void }): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
   const json = flag(args, 'json') === 'true';
-  const engineName = flag(args, 'engine') ?? 'tfjs';
-  if (engineName !== 'tfjs' && engineName !== 'python') throw new BadInput(`--engine must be tfjs or python, got ${JSON.stringify(engineName)}`);
+  const engineFlag = flag(args, 'engine');
+  if (engineFlag !== undefined && engineFlag !== 'tfjs' && engineFlag !== 'python') throw new BadInput(`--engine must be tfjs or python, got ${JSON.stringify(engineFlag)}`);
   const backend = flag(args, 'backend') ?? 'auto';
   if (!['auto', 'wasm', 'cpu', 'tensorflow'].includes(backend)) throw new BadInput(`--backend must be auto, wasm, cpu or tensorflow, got ${JSON.stringify(backend)}`);
 
@@ -99,6 +102,17 @@ async function run(argv: string[], io: { stdout(s: string): void; stderr(s: stri
   } finally {
     await handle.close();
   }
+  const interpreter = resolvePythonInterpreter(flag(args, 'python'));
+  let engineName = engineFlag ?? 'tfjs';
+  if (engineFlag === undefined && request.runtime === 'tf1-graph') {
+    // TF1 graphs have no Keras structure for TensorFlow.js: only the user's TensorFlow can train them.
+    const why = tensorflowMissing(interpreter);
+    if (why !== null) {
+      io.stderr(`error: ${modelPath}: a TF1 graph is verified with your TensorFlow (the Python engine), but ${why}. Pass --python INTERPRETER (a Python with TensorFlow), or set $FREEZE_INSPECTOR_PYTHON.\n`);
+      return EXIT.badInput;
+    }
+    engineName = 'python';
+  }
 
   const onEvent = (e: EngineEvent): void => {
     if (json) return;
@@ -111,8 +125,8 @@ async function run(argv: string[], io: { stdout(s: string): void; stderr(s: stri
   let result: VerifyResult;
   try {
     if (engineName === 'python') {
-      const { PythonEngine, resolvePythonInterpreter } = await import('../../core/finetune/python-engine');
-      const engine = new PythonEngine({ interpreter: resolvePythonInterpreter(flag(args, 'python')) });
+      const { PythonEngine } = await import('../../core/finetune/python-engine');
+      const engine = new PythonEngine({ interpreter });
       result = await engine.run(request, onEvent, ac.signal);
     } else {
       const { runTfjsVerification } = await import('../../core/finetune/tfjs/tfjs-engine');
@@ -156,7 +170,21 @@ export function renderText(r: VerifyResult): string {
     }
   }
   lines.push('');
-  lines.push(`model output, training vs inference mode (mean |diff|): ${r.modelTrainInferenceGapBefore.toPrecision(3)} -> ${r.modelTrainInferenceGapAfter.toPrecision(3)}`);
+  // The Python engine omits the gap for a TF1 graph whose output tensor it cannot identify.
+  const gap = r as { modelTrainInferenceGapBefore?: number; modelTrainInferenceGapAfter?: number };
+  if (typeof gap.modelTrainInferenceGapBefore === 'number' && typeof gap.modelTrainInferenceGapAfter === 'number') {
+    lines.push(`model output, training vs inference mode (mean |diff|): ${gap.modelTrainInferenceGapBefore.toPrecision(3)} -> ${gap.modelTrainInferenceGapAfter.toPrecision(3)}`);
+  } else {
+    lines.push('model output, training vs inference mode: not measured (no output tensor identified in the graph)');
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Why `interpreter` cannot run TensorFlow (found without importing it: a spec lookup takes milliseconds), or null. */
+export function tensorflowMissing(interpreter: string): string | null {
+  const r = spawnSync(interpreter, ['-c', 'import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("tensorflow") else 3)'], { stdio: 'ignore', timeout: 30_000 });
+  if (r.error) return `the Python interpreter ${JSON.stringify(interpreter)} cannot be started (${r.error.message})`;
+  if (r.status !== 0) return `${JSON.stringify(interpreter)} has no TensorFlow installed`;
+  return null;
 }

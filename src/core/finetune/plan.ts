@@ -14,6 +14,52 @@ import { indexModel } from '../analysis/model-index';
 import { selectTrained } from '../analysis/selection';
 import type { VerifyRequest } from './types';
 
+/**
+ * TF1 graphs: what the Python engine (python/engine/tf1_engine.py) needs beyond the common request. It applies
+ * the config itself, as the oracle does (filter_variables on variable op names, UPDATE_OPS by scope, the saved
+ * train op), and discovers inputs and loss in the graph; the reader's findings are passed along so both agree.
+ */
+export interface Tf1VerifyInfo {
+  readonly patternSyntax: FreezeConfig['patternSyntax'];
+  readonly freeze: readonly string[];
+  /** Allow-list; [] = everything not frozen. */
+  readonly train: readonly string[];
+  readonly updateOps: FreezeConfig['updateOps'];
+  readonly useSavedTrainOp: FreezeConfig['useSavedTrainOp'];
+  /** The placeholders deciding BatchNorm training mode, as the reader found them (`graph.trainingInput`). */
+  readonly trainingInputs: readonly string[];
+  /** BatchNorm layers with their variables' TF names (for drift and the train/inference gap). */
+  readonly batchNorms: readonly Tf1BatchNormInfo[];
+}
+
+export interface Tf1BatchNormInfo {
+  readonly layer: string;
+  readonly epsilon: number;
+  readonly gamma: string | null;
+  readonly beta: string | null;
+  readonly movingMean: string | null;
+  readonly movingVariance: string | null;
+}
+
+/** The request as sent over the runner's stdio: TF1 graphs carry `tf1`. */
+export type PlannedVerifyRequest = VerifyRequest & { readonly tf1?: Tf1VerifyInfo };
+
+export function tf1InfoOf(model: Model, config: FreezeConfig): Tf1VerifyInfo {
+  const nameOf = new Map(model.variables.map((v) => [v.key, v.name]));
+  const name = (key: string | null): string | null => (key === null ? null : (nameOf.get(key) ?? key));
+  const inputs = new Set<string>();
+  for (const b of model.batchNorms) if (b.graph?.trainingInput) inputs.add(b.graph.trainingInput);
+  return {
+    patternSyntax: config.patternSyntax,
+    freeze: config.freeze,
+    train: config.train ?? [],
+    updateOps: config.updateOps,
+    useSavedTrainOp: config.useSavedTrainOp,
+    trainingInputs: [...inputs].sort(),
+    batchNorms: model.batchNorms.map((b) => ({ layer: b.layer, epsilon: b.epsilon, gamma: name(b.gamma), beta: name(b.beta), movingMean: name(b.movingMean), movingVariance: name(b.movingVariance) })),
+  };
+}
+
 export interface BnMode {
   readonly normalizesWith: 'batch' | 'moving';
   readonly updatesMovingStats: boolean;
@@ -74,7 +120,7 @@ export interface PlanInput {
   readonly settings: VerifySettings;
 }
 
-export function buildVerifyRequest(p: PlanInput): VerifyRequest {
+export function buildVerifyRequest(p: PlanInput): PlannedVerifyRequest {
   const runtime = p.analysis.runtime;
   const layerTrainable: Record<string, boolean> = {};
   if (runtime !== 'tf1-graph') {
@@ -95,6 +141,7 @@ export function buildVerifyRequest(p: PlanInput): VerifyRequest {
     trainingOverrides: trainingOverridesOf(p.model, p.config),
     predictions: p.analysis.variables.map((v) => ({ key: v.key, changes: v.changes, reason: v.reason })),
     modelVariables: p.model.variables.filter((v) => !v.optimizerSlot).map((v) => ({ key: v.key, name: v.name, layer: v.layer, role: v.role, shape: v.shape })),
+    ...(runtime === 'tf1-graph' ? { tf1: tf1InfoOf(p.model, p.config) } : {}),
   };
 }
 

@@ -114,3 +114,57 @@ export class PythonEngine implements VerifyEngine {
 function lastLines(s: string): string {
   return s.trim().split('\n').slice(-3).join(' | ');
 }
+
+/**
+ * Several verifications in ONE runner process, one after the other (TensorFlow is imported once): for batch
+ * checks such as the oracle comparison. Each request settles with its result or its FinetuneError. A runner
+ * that ran a TF1 graph stays in graph mode, so do not mix TF1 and Keras requests in one batch.
+ */
+export function runPythonBatch(
+  opts: PythonEngineOptions,
+  requests: readonly VerifyRequest[],
+  timeoutMs = 600_000,
+): Promise<Map<string, VerifyResult | FinetuneError>> {
+  const runner = opts.runner ?? locateRunner();
+  const out = new Map<string, VerifyResult | FinetuneError>();
+  const pathOf = new Map(requests.map((r) => [r.requestId, r.modelPath]));
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.interpreter, ['-u', runner], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    let stderrTail = '';
+    let done = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new FinetuneError('', 'engine-failure', `the Python runner did not finish ${requests.length} request(s) within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.stdin?.end();
+      if (err) reject(err);
+      else resolve(out);
+    };
+    child.on('error', (e) => finish(new FinetuneError('', 'no-python', `cannot start the Python interpreter ${JSON.stringify(opts.interpreter)}: ${e.message}`)));
+    child.stderr?.on('data', (d: Buffer) => {
+      stderrTail = (stderrTail + d.toString('utf8')).slice(-4000);
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let e: EngineEvent;
+      try {
+        e = JSON.parse(line) as EngineEvent;
+      } catch {
+        return;
+      }
+      if (e.type === 'result') out.set(e.requestId, e.result);
+      else if (e.type === 'error') out.set(e.requestId, errorFromEvent(e, pathOf.get(e.requestId) ?? ''));
+      if (out.size === requests.length) finish();
+    });
+    child.on('close', (code, sig) => {
+      if (out.size < requests.length) finish(new FinetuneError('', 'engine-failure', `the Python runner exited (${sig ?? `code ${code}`}) after ${out.size} of ${requests.length} result(s)${stderrTail ? `: ${lastLines(stderrTail)}` : ''}`));
+    });
+    for (const request of requests) {
+      const cmd: EngineCommand = { type: 'verify', request };
+      child.stdin?.write(`${JSON.stringify(cmd)}\n`);
+    }
+  });
+}
