@@ -15,9 +15,9 @@ async function run(args: string[]) {
 }
 
 test('the sample ships the oracle observation of the seed case, unchanged', () => {
-  const sample = readFileSync(path.join(repoRoot, 'samples/seed-tf1/observed.json'), 'utf8');
-  const oracle = readFileSync(path.join(repoRoot, 'test/oracle/observations/tf1_seed_all_updates.json'), 'utf8');
-  assert.equal(sample, oracle);
+  const sample = JSON.parse(readFileSync(path.join(repoRoot, 'samples/seed-tf1/observed.json'), 'utf8')) as unknown;
+  const oracle = JSON.parse(readFileSync(path.join(repoRoot, 'test/oracle/observations/tf1_seed_all_updates.json'), 'utf8')) as unknown;
+  assert.deepEqual(sample, oracle, 'copy test/oracle/observations/tf1_seed_all_updates.json to samples/seed-tf1/observed.json');
   const model = readFileSync(path.join(repoRoot, 'samples/seed-tf1/model/saved_model/saved_model.pb'));
   const fixture = readFileSync(path.join(repoRoot, 'test/fixtures/generated/tf1_seed/saved_model/saved_model.pb'));
   assert.ok(model.equals(fixture), 'the sample model is the tf1_seed fixture the oracle ran');
