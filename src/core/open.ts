@@ -29,7 +29,10 @@ export async function openModel(input: string): Promise<ModelHandle> {
     const handle = await openTagged(tag, src, input);
     return {
       model: handle.model,
-      readTensor: (key) => handle.readTensor(key),
+      readTensor: (key) =>
+        handle.readTensor(key).catch((e: unknown) => {
+          throw withModelDir(e, tag.dir);
+        }),
       close: async () => {
         try {
           await handle.close();
@@ -40,10 +43,17 @@ export async function openModel(input: string): Promise<ModelHandle> {
     };
   } catch (e) {
     src.dispose();
-    if (isFreezeInspectorError(e)) throw e;
+    // Readers name files relative to the model folder; the user needs to know which model it was.
+    if (isFreezeInspectorError(e)) throw withModelDir(e, tag.dir);
     // A reader bug must still reach the user as a typed error naming the file, never as a crash.
     throw new ModelReadError(input, 'internal', `could not be read: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
+}
+
+/** Readers name files relative to the model folder; the user needs to know which model it was. */
+function withModelDir(e: unknown, dir: string): unknown {
+  if (e instanceof ModelReadError && e.file && !path.isAbsolute(e.file)) return new ModelReadError(path.join(dir, e.file), e.reason, e.detail, { cause: e });
+  return e;
 }
 
 function openTagged(tag: FormatTag, src: NodeFileSource, input: string): Promise<ModelHandle> {

@@ -14,6 +14,7 @@ export const COMMANDS = {
   showInInspector: 'freezeInspector.showInInspector',
   copyCheckpointKey: 'freezeInspector.copyCheckpointKey',
   revealFinding: 'freezeInspector.revealFinding',
+  extractConfig: 'freezeInspector.extractConfig',
 } as const;
 
 export const VIEWS = {

@@ -23,6 +23,7 @@ const commands = [
   { command: 'freezeInspector.showInInspector', title: 'Show in Inspector', icon: '$(open-preview)' },
   { command: 'freezeInspector.copyCheckpointKey', title: 'Copy Checkpoint Key', icon: '$(copy)' },
   { command: 'freezeInspector.revealFinding', title: 'Show Finding in Config' },
+  { command: 'freezeInspector.extractConfig', title: 'Extract Freeze Config from This Script', icon: '$(json)', enablement: 'editorLangId == python' },
 ].map((c) => ({ category, ...c }));
 
 const isConfig = 'resourceFilename =~ /\\.freeze\\.json$/';
@@ -59,6 +60,7 @@ const contributes = {
       { command: 'freezeInspector.analyze', when: 'freezeInspector.hasConfigs' },
       { command: 'freezeInspector.exportReport', when: 'freezeInspector.hasConfigs' },
       { command: 'freezeInspector.verify', when: `${hasModels} && isWorkspaceTrusted` },
+      { command: 'freezeInspector.extractConfig', when: 'editorLangId == python' },
     ],
     'view/title': [
       { command: 'freezeInspector.openModel', when: 'view == freezeInspector.models', group: 'navigation@1' },

@@ -11,6 +11,7 @@ import type { PythonScript } from '../core/python/parser';
 import type { Range as CoreRange, ScriptFinding, ScriptSeverity } from '../core/python/types';
 import { readSettings } from './config';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
+import { registerScriptCommands } from './python-commands';
 import * as path from 'node:path';
 
 const PYTHON: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
@@ -91,6 +92,7 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
       const t0 = Date.now();
       entry.analysis = entry.analyzer.analyze();
       setFindings(doc.uri, entry.analysis.findings);
+      scriptCommands.offerLink(doc);
       log.trace(`script ${path.basename(doc.uri.fsPath)}: ${entry.analysis.findings.length} finding(s) in ${Date.now() - t0} ms`);
     } catch (e) {
       log.warn(`python analysis of ${doc.uri.fsPath} failed: ${errorMessage(e)}`);
@@ -118,6 +120,8 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
     await refresh(doc);
     return entries.get(doc.uri.toString());
   }
+
+  const scriptCommands = registerScriptCommands(vscode, context, { models, analyses, log, analysisOf: async (doc) => (await current(doc))?.analysis ?? undefined });
 
   context.subscriptions.push(
     collection,

@@ -65,7 +65,8 @@ async function caseRequest(name: string, tmp: string): Promise<PlannedVerifyRequ
   const text = readFileSync(file, 'utf8');
   const config = parseFreezeConfig(text, file).config!;
   const original = resolveModelPath(file, config);
-  const fixtureDir = path.dirname(path.dirname(original)); // .../tf1_seed/{saved_model | ckpt/model.ckpt.meta}
+  // .../tf1_seed/saved_model or .../tf1_seed/ckpt/model.ckpt.meta: copy saved_model/ or ckpt/ only
+  const fixtureDir = original.endsWith('.meta') ? path.dirname(path.dirname(original)) : path.dirname(original);
   const rel = path.relative(fixtureDir, original);
   const copyRoot = path.join(tmp, name);
   const part = rel.split(path.sep)[0]!;
