@@ -302,12 +302,21 @@ function verificationView(v: VerifyResult | null, disabled: string | null): HTML
   for (const h of ['Variable', 'Predicted', 'Observed', 'max |Δ|', '']) head.append(el('th', '', h));
   t.append(el('thead'), el('tbody'));
   t.tHead!.append(head);
-  for (const r of v.variables) {
+  // Disagreements first: they are what the user came for.
+  const ordered = [...v.variables].sort((a, b) => Number(a.agree) - Number(b.agree));
+  for (const r of ordered) {
     const tr = el('tr', r.agree ? 'agree' : 'disagree');
     const mark = el('td');
-    mark.append(el('span', `codicon codicon-${r.agree ? 'pass' : 'error'}`));
+    const icon = el('span', `codicon codicon-${r.agree ? 'pass' : 'error'}`);
+    icon.setAttribute('aria-label', r.agree ? 'agrees' : 'disagrees');
+    mark.append(icon);
     const predicted = r.predicted === null ? 'no prediction' : r.predicted ? `changes (${r.predictedReason ?? ''})` : `stays (${r.predictedReason ?? ''})`;
-    tr.append(el('td', 'mono', r.key), el('td', '', predicted), el('td', '', r.observed ? 'changed' : 'unchanged'), el('td', '', r.maxAbsDelta.toPrecision(3)), mark);
+    // The variable's name reads better than an object-graph checkpoint key (variables/0/.ATTRIBUTES/...): key in the tooltip.
+    const name = el('td', 'mono', r.name && r.name !== r.key ? r.name : r.key);
+    name.title = r.key;
+    const observed = el('td', '', r.observed ? 'changed' : 'unchanged');
+    if (r.note) observed.title = r.note;
+    tr.append(name, el('td', '', predicted), observed, el('td', '', r.maxAbsDelta.toPrecision(3)), mark);
     t.tBodies[0]!.append(tr);
   }
   box.append(t);

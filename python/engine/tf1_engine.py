@@ -71,7 +71,7 @@ def op_name(tensor_or_op_name):
 
 # ---------------------------------------------------------------- loading
 
-def choose_meta_graph(tf, saved_model_dir):
+def choose_meta_graph(saved_model_dir):
     """Tags of the meta graph to train: the one tagged 'train', else the one holding a train_op collection or a
     gradients subgraph, else the only one."""
     import os
@@ -113,6 +113,11 @@ def serving_outputs(sm, train_tags):
 def load_graph(tf, v1, model_path):
     """(graph, session, how it was loaded, SavedModel proto or None, tags or None)."""
     import os
+    if os.path.isdir(model_path) and not os.path.exists(os.path.join(model_path, "saved_model.pb")):
+        metas = sorted(f for f in os.listdir(model_path) if f.endswith(".meta"))
+        if len(metas) != 1:
+            raise Tf1Error("engine-failure", f"{model_path}: neither a SavedModel (no saved_model.pb) nor a folder with one .meta graph (found {metas})")
+        model_path = os.path.join(model_path, metas[0])
     g = tf.Graph()
     with g.as_default():
         sess = v1.Session(graph=g)
@@ -127,7 +132,7 @@ def load_graph(tf, v1, model_path):
                 saver.restore(sess, prefix)
                 return g, sess, "import_meta_graph + Saver.restore", None, None
             folder = os.path.dirname(model_path) if model_path.endswith(".pb") else model_path
-            tags, sm = choose_meta_graph(tf, folder)
+            tags, sm = choose_meta_graph(folder)
             v1.saved_model.loader.load(sess, tags, folder)
             return g, sess, f"saved_model.loader.load(tags={tags})", sm, tags
         except Tf1Error:
@@ -147,6 +152,15 @@ def source_through(op):
         op = op.inputs[0].op
         seen += 1
     return op
+
+
+def tensor_through(t):
+    """Follow a tensor back through Identity/Switch chains to the tensor that was produced."""
+    seen = 0
+    while t.op.type in PASS_THROUGH and t.op.inputs and seen < 64:
+        t = t.op.inputs[0]
+        seen += 1
+    return t
 
 
 def is_bool_placeholder(op):
@@ -189,7 +203,7 @@ def ancestors(ops, limit=1_000_000):
     return seen
 
 
-def find_loss(tf, g, sm, tags):
+def find_loss(g, sm, tags):
     """(loss tensor or None, how it was found, [candidates when ambiguous])."""
     cands = []
     for op in g.get_operations():
@@ -244,6 +258,20 @@ def find_loss(tf, g, sm, tags):
     return None, None, []
 
 
+def forward_closure(g, names):
+    """Names of the ops reached from the given ops along data edges (themselves included)."""
+    out = set()
+    stack = [g.get_operation_by_name(n) for n in names]
+    while stack:
+        op = stack.pop()
+        if op.name in out:
+            continue
+        out.add(op.name)
+        for t in op.outputs:
+            stack.extend(t.consumers())
+    return out
+
+
 def find_output(g, loss, sm, tags, placeholder_names, variable_ops):
     """(output tensor or None, how it was found)."""
     for name in serving_outputs(sm, tags):
@@ -253,25 +281,35 @@ def find_output(g, loss, sm, tags, placeholder_names, variable_ops):
             continue
     if loss is None:
         return None, None
-    cache = {}
+    from_vars = forward_closure(g, variable_ops)
+    from_feeds = forward_closure(g, placeholder_names)
 
     def deps(op):
-        if op.name not in cache:
-            a = ancestors([op])
-            cache[op.name] = (bool(a & variable_ops), bool(a & placeholder_names))
-        return cache[op.name]
+        return op.name in from_vars, op.name in from_feeds
 
-    t = loss
-    for _ in range(64):
-        op = t.op
-        float_inputs = [i for i in op.inputs if i.dtype.is_floating]
-        with_vars = [i for i in float_inputs if deps(i.op)[0]]
-        if len(with_vars) != 1:
+    # breadth-first from the loss: the nearest op comparing a variable-dependent tensor with a tensor fed from
+    # placeholders only (the target) holds the prediction; several at that distance: not identified
+    frontier = [loss.op]
+    seen = set()
+    for _ in range(256):
+        hits = set()
+        nxt = []
+        for op in frontier:
+            if op.name in seen:
+                continue
+            seen.add(op.name)
+            float_inputs = [i for i in op.inputs if i.dtype.is_floating]
+            with_vars = [i for i in float_inputs if deps(i.op)[0]]
+            targets = [i for i in float_inputs if deps(i.op)[1] and not deps(i.op)[0]]
+            if len(with_vars) == 1 and targets:
+                hits.add(with_vars[0].name)
+            nxt.extend(i.op for i in op.inputs if deps(i.op)[0])
+        if len(hits) == 1:
+            name = hits.pop()
+            return g.get_tensor_by_name(name), f"the prediction the loss compares with a fed target ({name})"
+        if len(hits) > 1 or not nxt:
             return None, None
-        others = [i for i in float_inputs if i is not with_vars[0]]
-        if any(deps(i.op)[1] and not deps(i.op)[0] for i in others):
-            return with_vars[0], f"the prediction operand of {op.name} (the loss compares it with a fed target)"
-        t = with_vars[0]
+        frontier = nxt
     return None, None
 
 
@@ -324,7 +362,7 @@ def feed_value(np, ph, bs, seed, kind, normal, uniform):
 
 # ---------------------------------------------------------------- BatchNorm probes
 
-def bn_layers(request, name_of_key):
+def bn_layers(request):
     """[{layer, epsilon, gamma, beta, mm, mv}] with TF variable names, from the reader's info (request.tf1)
     or, without it, from the variable names (scopes holding moving_mean/moving_variance)."""
     info = (request.get("tf1") or {}).get("batchNorms")
@@ -351,7 +389,7 @@ def bn_tensors(g, layer):
     ops = [op for op in g.get_operations() if op.name.startswith(layer + "/")]
     fused = [op for op in ops if op.type in FUSED]
     if fused:
-        x = source_through(fused[0].inputs[0].op).outputs[0] if fused[0].inputs[0].op.type in PASS_THROUGH else fused[0].inputs[0]
+        x = tensor_through(fused[0].inputs[0])
         y = fused[0].outputs[0]
         for c in y.consumers():
             if c.type == "Merge":
@@ -362,8 +400,7 @@ def bn_tensors(g, layer):
     add1 = [op for op in ops if re.search(r"/batchnorm/add_1$", op.name)]
     x = None
     if mean:
-        src = mean[0].inputs[0]
-        x = source_through(src.op).outputs[0] if src.op.type in PASS_THROUGH else src
+        x = tensor_through(mean[0].inputs[0])
     elif add1:
         mul1 = [op for op in ops if re.search(r"/batchnorm/mul_1$", op.name)]
         if mul1:
@@ -429,10 +466,12 @@ def run_tf1(request, tools):
             flags, unknown_flags = training_inputs(g, tf1.get("trainingInputs"))
             if unknown_flags:
                 warnings.append("training input(s) recorded by the reader are not bool placeholders of this graph: " + ", ".join(unknown_flags))
+            if request.get("trainingOverrides"):
+                warnings.append("trainingOverrides are not applied to a TF1 graph (as in the oracle): every training placeholder is fed `training`")
             if not flags:
                 warnings.append("the graph has no training placeholder: `training` cannot be fed, BatchNorm modes are fixed in the graph")
 
-            loss, loss_from, loss_cands = find_loss(tf, g, sm, tags)
+            loss, loss_from, loss_cands = find_loss(g, sm, tags)
             if loss is not None:
                 notes.append("loss: " + loss_from)
 
@@ -520,7 +559,7 @@ def run_tf1(request, tools):
                 for var, val in zip(all_vars, values):
                     var.load(val, sess)
 
-            bns = bn_layers(request, None)
+            bns = bn_layers(request)
             bn_t = {b["layer"]: bn_tensors(g, b["layer"]) for b in bns}
 
             def probe():

@@ -65,7 +65,7 @@ export function pragmaInsertion(src: string, modelRel: string): { readonly offse
 
 /** The model folder of a SavedModel named by its saved_model.pb(txt); any other path as it is. */
 export function modelRoot(modelPath: string): string {
-  return /^saved_model\.pbtxt?$/.test(path.basename(modelPath)) ? path.dirname(modelPath) : modelPath;
+  return /^saved_model\.pb(txt)?$/.test(path.basename(modelPath)) ? path.dirname(modelPath) : modelPath;
 }
 
 function isInside(dir: string, root: string): boolean {
@@ -88,12 +88,16 @@ export function configPathFor(scriptPath: string, modelPath: string): string {
 }
 
 /**
- * The runtime the extraction assumes: the script's own when it is certain (a pragma, the setting), else the
- * one the linked model's format and versions imply, else the script's guess from its imports.
+ * The runtime a linked script trains with. The script says which family it is (TF1 graph or Keras: its idioms are
+ * what the analysis and the extraction read), so a certain answer (a pragma, a config, the setting) or a
+ * different family in the model keeps the script's. The model fills in what the script leaves open: the runtime
+ * when the script gives no clue, and tf2-keras vs keras3 from the versions the model recorded.
  */
-export function extractionRuntime(script: RuntimeGuess, model: Runtime | null): Runtime | null {
-  if (script.runtime && (script.source === 'pragma' || script.source === 'setting')) return script.runtime;
-  return model ?? script.runtime;
+export function linkedRuntime(script: RuntimeGuess, model: Runtime | null): Runtime | null {
+  if (!script.runtime) return model;
+  if (!model || script.source === 'pragma' || script.source === 'setting') return script.runtime;
+  const keras = (r: Runtime) => r === 'tf2-keras' || r === 'keras3';
+  return keras(script.runtime) && keras(model) ? model : script.runtime;
 }
 
 export interface ExtractedConfigFile {
@@ -113,7 +117,9 @@ export async function buildExtractedConfig(m: ScriptModel, opts: { readonly scri
     scriptPath: relativeLinkPath(dir, opts.scriptPath),
     runtime: opts.runtime,
   });
-  return { configPath, config, text: `${JSON.stringify(config, null, 2)}\n`, unresolved };
+  // "verify": null is how the extractor says "none", but a config file says it by leaving the key out
+  const { verify, ...rest } = config;
+  return { configPath, config, text: `${JSON.stringify(verify ? config : rest, null, 2)}\n`, unresolved };
 }
 
 export interface LinkCandidate {
@@ -184,6 +190,8 @@ export interface ScriptCommandDeps {
 export interface ScriptCommands {
   /** Offers to link the document to the model it loads, once per file per session (visible, unlinked scripts only). */
   offerLink(doc: vscode.TextDocument): void;
+  /** The runtime a model's format and versions imply; null when it cannot be opened. */
+  modelRuntime(modelPath: string): Promise<Runtime | null>;
 }
 
 const LINK = 'Link';
@@ -271,7 +279,7 @@ export function registerScriptCommands(vs: typeof vscode, context: vscode.Extens
       const handle = await models.open(entry);
       return (await loadAnalysisApi()).resolveRuntime(handle.model, { runtime: 'auto' }).runtime;
     } catch (e) {
-      log.warn(`extract config: cannot open ${modelPath}, using the script's runtime: ${e instanceof Error ? e.message : String(e)}`);
+      log.warn(`cannot open ${modelPath} for its runtime (the script's own guess stays): ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
   }
@@ -292,7 +300,7 @@ export function registerScriptCommands(vs: typeof vscode, context: vscode.Extens
     const link = findModelLink(analysis.model, scriptPath, await configs());
     const modelPath = link ? modelRoot(link.modelPath) : await pickModel(scriptName);
     if (!modelPath) return undefined;
-    const runtime = extractionRuntime(analysis.model.runtime, await modelRuntime(modelPath));
+    const runtime = linkedRuntime(analysis.model.runtime, await modelRuntime(modelPath));
     const out = await buildExtractedConfig(analysis.model, { scriptPath, modelPath, runtime });
     const uri = vs.Uri.file(out.configPath);
     const name = path.basename(out.configPath);
@@ -339,5 +347,5 @@ export function registerScriptCommands(vs: typeof vscode, context: vscode.Extens
     // a script analyzed in the background is offered when it comes into view
     vs.window.onDidChangeActiveTextEditor((e) => e && void offerLink(e.document)),
   );
-  return { offerLink: (doc) => void offerLink(doc) };
+  return { offerLink: (doc) => void offerLink(doc), modelRuntime: (p) => modelRuntime(modelRoot(p)) };
 }

@@ -7,11 +7,12 @@ import type { Logger } from './log';
 import { errorMessage } from './log';
 import type { ModelService } from './model-service';
 import type { ScriptAnalysis, ScriptAnalyzer } from '../core/python/analyze';
+import type { Runtime } from '../core/analysis/types';
 import type { PythonScript } from '../core/python/parser';
 import type { Range as CoreRange, ScriptFinding, ScriptSeverity } from '../core/python/types';
 import { readSettings } from './config';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
-import { registerScriptCommands } from './python-commands';
+import { linkedRuntime, registerScriptCommands } from './python-commands';
 import * as path from 'node:path';
 
 const PYTHON: vscode.DocumentSelector = [{ language: 'python', scheme: 'file' }];
@@ -21,6 +22,9 @@ interface Entry {
   script: PythonScript;
   analyzer: ScriptAnalyzer;
   analysis: ScriptAnalysis | null;
+  /** The model the runtime option was resolved for ('' = not linked; undefined = not yet). */
+  linked?: string;
+  runtime?: Runtime | null;
 }
 
 type PythonApi = typeof import('../core/python/analyze') & typeof import('../core/python/parser') & typeof import('../core/python/hover-info') & typeof import('../core/python/link');
@@ -84,19 +88,44 @@ export function registerPythonFeatures(context: vscode.ExtensionContext, models:
       let entry = entries.get(key);
       if (!entry) {
         const script = await py.PythonScript.parse(text);
-        entry = { script, analyzer: new py.ScriptAnalyzer(script, { runtime: await runtimeFor(doc) }), analysis: null };
+        const runtime = await runtimeFor(doc);
+        entry = { script, analyzer: new py.ScriptAnalyzer(script, { runtime }), analysis: null, runtime };
         entries.set(key, entry);
       } else if (entry.script.text !== text) {
         entry.script.setText(text);
       }
       const t0 = Date.now();
       entry.analysis = entry.analyzer.analyze();
+      await followLink(doc, entry);
       setFindings(doc.uri, entry.analysis.findings);
       scriptCommands.offerLink(doc);
       log.trace(`script ${path.basename(doc.uri.fsPath)}: ${entry.analysis.findings.length} finding(s) in ${Date.now() - t0} ms`);
     } catch (e) {
       log.warn(`python analysis of ${doc.uri.fsPath} failed: ${errorMessage(e)}`);
     }
+  }
+
+  /**
+   * Once a script is linked to a model (a pragma added, a config listing it), the model's runtime fills in what
+   * the script leaves open (linkedRuntime): re-resolved, and the script re-analyzed, each time the link changes.
+   */
+  async function followLink(doc: vscode.TextDocument, entry: Entry): Promise<void> {
+    const py = await loadPythonApi();
+    const configs = (await analyses.listConfigs()).filter((c) => c.parsed.config).map((c) => ({ path: c.uri.fsPath, config: c.parsed.config! }));
+    const link = py.findModelLink(entry.analysis!.model, doc.uri.fsPath, configs);
+    if ((link?.modelPath ?? '') === entry.linked) return;
+    entry.linked = link?.modelPath ?? '';
+    const setRuntime = (runtime: Runtime | null) => {
+      if (runtime === entry.runtime) return;
+      entry.runtime = runtime;
+      entry.analyzer.setOptions({ runtime });
+      entry.analysis = entry.analyzer.analyze();
+    };
+    // the script's own answer first (config, setting, pragma, imports), then what the model adds to it
+    setRuntime(await runtimeFor(doc));
+    if (!link) return;
+    setRuntime(linkedRuntime(entry.analysis!.model.runtime, await scriptCommands.modelRuntime(link.modelPath)));
+    log.info(`script ${path.basename(doc.uri.fsPath)}: linked to ${link.modelPath} (${link.source}), runtime ${entry.analysis!.model.runtime.runtime ?? 'unknown'}`);
   }
 
   function schedule(doc: vscode.TextDocument, delay = 250): void {

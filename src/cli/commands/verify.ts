@@ -108,7 +108,7 @@ async function run(argv: string[], io: { stdout(s: string): void; stderr(s: stri
     // TF1 graphs have no Keras structure for TensorFlow.js: only the user's TensorFlow can train them.
     const why = tensorflowMissing(interpreter);
     if (why !== null) {
-      io.stderr(`error: ${modelPath}: a TF1 graph is verified with your TensorFlow (the Python engine), but ${why}. Pass --python INTERPRETER (a Python with TensorFlow), or set $FREEZE_INSPECTOR_PYTHON.\n`);
+      io.stderr(`error: ${modelPath}: a TF1 graph cannot be rebuilt in TensorFlow.js, so it is verified with your TensorFlow (the Python engine), but ${why}. Pass --python INTERPRETER (a Python with TensorFlow), or set $FREEZE_INSPECTOR_PYTHON.\n`);
       return EXIT.badInput;
     }
     engineName = 'python';

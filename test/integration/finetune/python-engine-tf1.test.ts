@@ -16,7 +16,7 @@ import { analyze } from '../../../src/core/analysis/analyze';
 import { parseFreezeConfig, resolveModelPath } from '../../../src/core/analysis/freeze-config';
 import { buildVerifyRequest, type PlannedVerifyRequest } from '../../../src/core/finetune/plan';
 import { runPythonBatch } from '../../../src/core/finetune/python-engine';
-import type { VerifyResult } from '../../../src/core/finetune/types';
+import type { BatchNormObservation, VerifyResult } from '../../../src/core/finetune/types';
 import { isFreezeInspectorError } from '../../../src/core/io/errors';
 import { runVerify } from '../../../src/cli/commands/verify';
 
@@ -123,7 +123,7 @@ for (const name of selected) {
     }
     assert.deepEqual(differ, [], 'changed/unchanged per variable, engine vs oracle');
     for (const ob of oracle.batchNorms) {
-      const b = r.batchNorms.find((x) => x.layer === ob.layer);
+      const b: BatchNormObservation | undefined = r.batchNorms.find((x) => x.layer === ob.layer);
       assert.ok(b, `${ob.layer} not observed`);
       assert.equal(b.updatedMovingStats, ob.movingStatsChanged, `${ob.layer} moving stats`);
       if (ob.normalizesWith) assert.equal(b.normalizedWith, ob.normalizesWith, `${ob.layer} normalization`);
@@ -172,6 +172,61 @@ test('python engine, TF1: a graph with no loss to minimize is refused clearly, n
   }
 });
 
+test('python engine, TF1: the loss from the `losses` collection, the output from the loss, several losses refused', { skip: !haveVenv && `${py215} absent`, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-tf1-losses-'));
+  try {
+    // Two real TF1 SavedModels without a gradients subgraph or signatures: 'coll' has one tf.losses loss (in
+    // the LOSSES collection); 'two' has two gradients subgraphs of two different losses.
+    execFileSync(py215, ['-c', [
+      'import tensorflow as tf',
+      'v1 = tf.compat.v1',
+      'v1.disable_v2_behavior()',
+      'def build(kind):',
+      '    g = tf.Graph()',
+      '    with g.as_default():',
+      '        x = v1.placeholder(tf.float32, [None, 6], name="x")',
+      '        y = v1.placeholder(tf.float32, [None, 4], name="y")',
+      '        t = v1.placeholder_with_default(True, [], name="is_training")',
+      '        h = v1.layers.dense(x, 4, name="dense")',
+      '        out = v1.layers.batch_normalization(h, training=t, name="bn")',
+      '        loss = v1.losses.mean_squared_error(y, out)',
+      '        if kind == "two":',
+      '            tf.gradients(loss, v1.trainable_variables())',
+      '            tf.gradients(tf.reduce_sum(out), v1.trainable_variables())',
+      '        with v1.Session() as s:',
+      '            s.run(v1.global_variables_initializer())',
+      '            b = v1.saved_model.builder.SavedModelBuilder(kind)',
+      '            b.add_meta_graph_and_variables(s, ["train"])',
+      '            b.save()',
+      'build("coll")',
+      'build("two")',
+    ].join('\n')], { cwd: dir, stdio: 'ignore', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    const requests: PlannedVerifyRequest[] = [];
+    for (const kind of ['coll', 'two']) {
+      const h = await openModel(path.join(dir, kind));
+      const text = JSON.stringify({ model: `./${kind}`, runtime: 'tf1-graph', freeze: ['dense'] });
+      const config = parseFreezeConfig(text, path.join(dir, `${kind}.freeze.json`)).config!;
+      requests.push(buildVerifyRequest({ requestId: kind, model: h.model, config, configPath: null, analysis: analyze(h.model, config, text), settings }));
+      await h.close();
+    }
+    const results = await runPythonBatch({ interpreter: py215 }, requests);
+    const r = results.get('coll');
+    if (r instanceof Error || !r) assert.fail(`coll: ${r?.message ?? 'no result'}`);
+    const found = (r as VerifyResult & { tf1: { loss: string; output: string | null; notes: string[] } }).tf1;
+    assert.ok(found.notes.some((n) => /the 'losses' collection/.test(n)), found.notes.join('; '));
+    assert.equal(found.output, 'bn/batchnorm/add_1:0'); // rank 2: tf.layers builds the non-fused form
+    const changed = Object.fromEntries(r.variables.map((v) => [v.name, v.observed]));
+    assert.deepEqual(changed, { 'dense/kernel': false, 'dense/bias': false, 'bn/gamma': true, 'bn/beta': true, 'bn/moving_mean': true, 'bn/moving_variance': true });
+    assert.equal(r.agreement, 1);
+    const two = results.get('two');
+    assert.ok(two instanceof Error && isFreezeInspectorError(two), 'two losses must be refused');
+    assert.equal(two.reason, 'not-rebuildable');
+    assert.match(two.message, /several loss candidates .* will not guess/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 function io(): { out: string[]; err: string[]; io: { stdout(s: string): void; stderr(s: string): void } } {
   const out: string[] = [];
   const err: string[] = [];
@@ -200,5 +255,5 @@ test('verify CLI: a TF1 graph without a TensorFlow interpreter is refused with a
   const c = io();
   const code = await runVerify([seedConfig, '--python', '/nonexistent/python3'], c.io);
   assert.equal(code, 2);
-  assert.match(c.err.join(''), /a TF1 graph is verified with your TensorFlow \(the Python engine\), but the Python interpreter "\/nonexistent\/python3" cannot be started/);
+  assert.match(c.err.join(''), /a TF1 graph cannot be rebuilt in TensorFlow\.js, so it is verified with your TensorFlow \(the Python engine\), but the Python interpreter "\/nonexistent\/python3" cannot be started/);
 });

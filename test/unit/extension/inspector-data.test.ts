@@ -76,3 +76,11 @@ test('shapes print unknown dimensions as ?', () => {
   assert.equal(formatShape([3, 3, -1, 8]), '[3, 3, ?, 8]');
   assert.equal(formatShape([]), '[]');
 });
+
+test('untrusted workspace: the inspector data carries why Verify is disabled; trusted: null', { skip: !existsSync(seed) && 'tf1_seed fixture absent' }, async () => {
+  const { UNTRUSTED_MESSAGE } = await import('../../../src/extension/engine-choice');
+  const { model, result } = await seedAnalysis();
+  const base = { title: 'seed', model, result, runtimeSetting: 'auto', configPath: 'seed.freeze.json', analysisError: null, verification: null };
+  assert.equal(buildInspectorData({ ...base, verifyDisabled: UNTRUSTED_MESSAGE }).verifyDisabled, UNTRUSTED_MESSAGE);
+  assert.equal(buildInspectorData(base).verifyDisabled, null);
+});

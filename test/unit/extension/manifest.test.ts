@@ -3,7 +3,7 @@
 // and every contributed command is registered by the extension (and the other way round).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMMANDS, VIEWS } from '../../../src/extension/command-ids';
 
@@ -51,8 +51,9 @@ test('welcome views link to existing commands, and the Get Started link names th
 
 test('contributed commands = command-ids.ts = the commands registered in code', () => {
   assert.deepEqual([...contributed].sort(), Object.values(COMMANDS).sort());
-  const src = readFileSync(path.join(repoRoot, 'src/extension/commands.ts'), 'utf8');
-  const registered = new Set<string>([...src.matchAll(/reg\(COMMANDS\.(\w+)/g)].map((m) => COMMANDS[m[1] as keyof typeof COMMANDS]));
+  const dir = path.join(repoRoot, 'src/extension');
+  const src = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  const registered = new Set<string>([...src.matchAll(/(?:reg|registerCommand)\(COMMANDS\.(\w+)/g)].map((m) => COMMANDS[m[1] as keyof typeof COMMANDS]));
   for (const id of contributed) assert.ok(registered.has(id), `${id} is contributed but never registered`);
   for (const m of pkg.contributes.menus.commandPalette) assert.ok(contributed.has(m.command), m.command);
 });
