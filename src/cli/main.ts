@@ -1,6 +1,5 @@
 // freeze-inspector CLI: one binary over the same core as the extension.
 // Commands load lazily so `inspect` never pays for TensorFlow.js or tree-sitter.
-import path from 'node:path';
 import { processIO, EXIT, type CliIO } from './io';
 
 const USAGE = `freeze-inspector — what freezing layers really does to BatchNorm, before you train
@@ -22,29 +21,7 @@ PATH is a SavedModel folder (or its saved_model.pb / saved_model.pbtxt), a TF1 .
 exit codes: 0 ok, 1 an error-level finding (or a prediction disagreed), 2 bad input.
 `;
 
-type Command = (argv: string[], io: CliIO) => Promise<number>;
-
-function requireSibling(file: string): unknown {
-  // A computed path: esbuild leaves it to node at run time (an import() would be bundled inline).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(__dirname, file));
-}
-
-const commands: Record<string, () => Promise<Command>> = {
-  inspect: async () => (await import('./commands/inspect')).runInspect,
-  analyze: async () => (await import('./commands/analyze')).runAnalyze,
-  // The heavy commands (TensorFlow.js, tree-sitter) are separate bundles next to dist/cli.js, so `inspect`
-  // and `analyze` do not compile megabytes they never run. From source (tests, tsx) they import normally.
-  'check-script': async () =>
-    process.env.FI_CLI_BUNDLE === '1'
-      ? (requireSibling('cli-check-script.js') as typeof import('./commands/check-script')).runCheckScript
-      : (await import('./commands/check-script')).runCheckScript,
-  verify: async () =>
-    process.env.FI_CLI_BUNDLE === '1'
-      ? (requireSibling('cli-verify.js') as typeof import('./commands/verify')).runVerify
-      : (await import('./commands/verify')).runVerify,
-  demo: async () => (await import('./commands/demo')).runDemo,
-};
+import { commands } from './commands/registry';
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;

@@ -613,6 +613,11 @@ function scenarios(ws) {
           await inner.locator('.verify-facts', { hasText: 'TF1 graph' }).waitFor({ timeout: 15000 });
           const outcome = `${(await inner.locator('#verify-status').innerText()).trim()} [${(await inner.locator('.verify-facts').innerText()).replace(/\s+/g, ' ').slice(0, 160)}]`;
           await shot('python-tf1');
+          // The per-variable table lists disagreements first (what the user came for).
+          const firstRow = inner.locator('.verify-table tbody tr').first();
+          await firstRow.scrollIntoViewIfNeeded();
+          if (/, [1-9]\d* disagree/.test(outcome) && !/disagree/.test((await firstRow.getAttribute('class')) ?? '')) throw new Error('the verification table does not list the disagreements first');
+          await shot('python-tf1-variables');
           return `keras-transfer verified by the venv's TensorFlow in ${ms} ms: ${status} [${detail.slice(0, 200)}]; TF1 seed verified by the Python engine: ${outcome}`;
         } finally {
           rmSync(wsSettings, { force: true });

@@ -128,8 +128,9 @@ export interface VerifyResult {
   readonly variables: readonly VariableObservation[];
   readonly batchNorms: readonly BatchNormObservation[];
   /** Mean |model(x, training) - model(x, inference)| on the probe batch, before and after. */
-  readonly modelTrainInferenceGapBefore: number;
-  readonly modelTrainInferenceGapAfter: number;
+  /** Absent when no model output could be identified (some TF1 graphs). */
+  readonly modelTrainInferenceGapBefore?: number;
+  readonly modelTrainInferenceGapAfter?: number;
   /** Fraction of variables with a prediction whose observation agrees (1 when all agree). */
   readonly agreement: number;
   readonly disagreements: number;

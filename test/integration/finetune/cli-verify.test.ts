@@ -65,7 +65,7 @@ test('verify: a model tfjs cannot rebuild is refused with exit 2 and the list of
 
 test('verify: a TF1 graph is refused for tfjs with a pointer to the Python engine', { skip: !existsSync(caseFile('tf1_seed_all_updates')) && 'case absent' }, async () => {
   const c = io();
-  const code = await runVerify([caseFile('tf1_seed_all_updates'), '--backend', 'wasm'], c.io);
+  const code = await runVerify([caseFile('tf1_seed_all_updates'), '--engine', 'tfjs', '--backend', 'wasm'], c.io);
   assert.equal(code, 2);
   assert.match(c.err.join(''), /cannot be rebuilt in TensorFlow\.js/);
 });
