@@ -234,7 +234,8 @@ export function registerScriptCommands(vs: typeof vscode, context: vscode.Extens
       offered.add(key);
       const rel = relativeLinkPath(path.dirname(scriptPath), target);
       const choice = await vs.window.showInformationMessage(linkOfferMessage(scriptPath, rel), LINK, NOT_NOW);
-      if (choice !== LINK) return;
+      // the answer may come after the script was linked another way (a pragma typed meanwhile)
+      if (choice !== LINK || /#\s*freeze-inspector\s*:.*\bmodel\s*=/.test(doc.getText())) return;
       const at = pragmaInsertion(doc.getText(), rel);
       const we = new vs.WorkspaceEdit();
       we.insert(doc.uri, doc.positionAt(at.offset), at.text);

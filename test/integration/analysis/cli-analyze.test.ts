@@ -27,7 +27,8 @@ test('the seed sample: readable report answering the question, exit code 1 (erro
   assert.match(r.out, /D\/batch_normalization\s+batch stats\s+CHANGE\s+train/);
   assert.match(r.out, /Will BatchNorm train if the layers are frozen but training is on\?\n {2}YES, partly: in A\/batch_normalization, B\/batch_normalization, C\/batch_normalization/);
   assert.match(r.out, /ERROR frozen-bn-stats-drift \(.*seed\.freeze\.json:\d+:\d+\)/);
-  assert.match(r.out, /fix \(preferred\): Call "A" with training=False/);
+  assert.match(r.out, /fix \(preferred\): Make the train op run only the trained layers' update ops \(updateOps scopes "D\/"\)/);
+  assert.match(r.out, /fix: Build "A" with training=False/);
   assert.match(r.out, /set trainingOverrides\.A = false/);
 });
 

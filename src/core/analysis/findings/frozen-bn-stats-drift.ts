@@ -18,12 +18,18 @@ export const frozenBnStatsDrift: FindingRule = (p) => {
   return drifting.map((a): Finding => {
     const fixes: Fix[] = [];
     const scope = coverScopes([a.bn.layer], [a.bn.layer, ...keepOut])[0]!;
+    // In a TF1 graph one is_training placeholder usually drives every BatchNorm: calling only the frozen
+    // part with training=False means rebuilding the graph, which the saved graph (and a verification run on
+    // it) cannot show. Restricting the update ops is a change of the train op alone, so it is preferred there.
+    if (restrictFix) fixes.push({ ...restrictFix, isPreferred: true });
     fixes.push({
-      title: `Call "${scope}" with training=False (trainingOverrides): the frozen part then uses and keeps its moving statistics`,
-      isPreferred: true,
+      title:
+        p.runtime === 'tf1-graph'
+          ? `Build "${scope}" with training=False (its own flag; trainingOverrides): the frozen part then uses and keeps its moving statistics`
+          : `Call "${scope}" with training=False (trainingOverrides): the frozen part then uses and keeps its moving statistics`,
+      isPreferred: !restrictFix,
       edits: trainingOverrideEdits([scope], false),
     });
-    if (restrictFix) fixes.push(restrictFix);
     const unfreeze = configTrainOp ? unfreezeGammaBetaFix(p, a) : null;
     if (unfreeze) fixes.push(unfreeze);
     return {
