@@ -362,7 +362,8 @@ export function parseFreezeConfig(text: string, fileName: string): ParsedFreezeC
   const baseTrainable = (baseNode && oneOf(out, baseNode, ['baseTrainable'], BASE_TRAINABLE)) || base.baseTrainable;
 
   const verifyNode = get('verify');
-  const verify = verifyNode ? parseVerify(out, verifyNode) : base.verify;
+  // "verify": null is what a FreezeConfig without verification settings serializes to: same as absent.
+  const verify = verifyNode && verifyNode.type !== 'null' ? parseVerify(out, verifyNode) : base.verify;
 
   let scripts: readonly string[] = base.scripts;
   const scriptsNode = get('scripts');

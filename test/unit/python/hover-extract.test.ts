@@ -82,3 +82,13 @@ test('hover on a pattern with a linked real TF1 model lists its variables and Ba
     await handle.close();
   }
 });
+
+test('an extracted config round-trips through the config parser without diagnostics', async () => {
+  const { parseFreezeConfig } = await import('../../../src/core/analysis/freeze-config');
+  const a = await analyzeScriptText(TF1);
+  const { config } = extractFreezeConfig(a.model, { modelPath: 'models/seed', scriptPath: 'train.py' });
+  const text = JSON.stringify(config, null, 2);
+  const parsed = parseFreezeConfig(text, 'extracted.freeze.json');
+  assert.deepEqual(parsed.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(parsed.config, config);
+});
