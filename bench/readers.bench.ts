@@ -83,7 +83,10 @@ export function coldProcess(args: string[], runs = 3): { ms: number; rssMB: numb
   const script =
     `const t=require(${JSON.stringify(path.join(repoRoot, 'dist/cli.js'))});` +
     `t.main(${JSON.stringify(args)},{stdout(){},stderr(s){process.stderr.write(s)}}).then(c=>{` +
-    `process.stdout.write(JSON.stringify({code:c,rss:process.resourceUsage().maxRSS}));})`;
+    // VmHWM, not resourceUsage().maxRSS: Linux carries ru_maxrss over fork+exec, so a child of a big parent
+    // would report the parent's peak. VmHWM belongs to the new address space the exec created.
+    `const hwm=/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'));` +
+    `process.stdout.write(JSON.stringify({code:c,rss:hwm?Number(hwm[1]):process.resourceUsage().maxRSS}));})`;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
