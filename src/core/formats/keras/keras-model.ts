@@ -11,9 +11,12 @@ import {
   type MetaGraphSummary,
   type Model,
   type ModelFormat,
+  type ModelHandle,
+  type TensorData,
   type ModelWarning,
   type Variable,
 } from '../../model/ir';
+import type { Dataset } from '../hdf5/file';
 import { batchNormParams, isBatchNormClass, type FlatKerasLayer } from './keras-config';
 
 /** A variable as a reader found it, before effective trainability is decided. */
@@ -148,4 +151,19 @@ export function assembleKerasModel(parts: KerasModelParts, file: string): Model 
 export function listSome(items: readonly string[], max = 3): string {
   const quoted = items.slice(0, max).map((s) => `"${s}"`);
   return items.length > max ? `${quoted.join(', ')} and ${items.length - max} more` : quoted.join(', ');
+}
+
+/** A ModelHandle whose variable values are HDF5 datasets (Keras .h5, and model.weights.h5 inside .keras), by key. */
+export function hdf5DatasetHandle(model: Model, datasets: Map<string, Dataset>, display: string): ModelHandle {
+  return {
+    model,
+    async readTensor(key: string): Promise<TensorData> {
+      const ds = datasets.get(key);
+      if (!ds) throw new ModelReadError(display, 'unknown-variable', `has no variable with key "${key}"`);
+      return ds.read();
+    },
+    async close(): Promise<void> {
+      datasets.clear();
+    },
+  };
 }

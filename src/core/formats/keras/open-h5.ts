@@ -8,7 +8,7 @@
 // '/optimizer_weights/SGD/m/conv1/kernel:0'). Throws only ModelReadError.
 import type { FileSource } from '../../io/file-source';
 import { ModelReadError } from '../../io/errors';
-import type { ModelHandle, ModelWarning, TensorData } from '../../model/ir';
+import type { ModelHandle, ModelWarning } from '../../model/ir';
 import { Dataset, Group, Hdf5File, type Hdf5Value } from '../hdf5/file';
 import {
   flattenKerasLayers,
@@ -19,7 +19,7 @@ import {
   type FlatKerasLayer,
   type KerasFlavor,
 } from './keras-config';
-import { assembleKerasModel, listSome, type KerasVariableDraft } from './keras-model';
+import { hdf5DatasetHandle, assembleKerasModel, listSome, type KerasVariableDraft } from './keras-model';
 import { assignWeightOwners } from './weight-owners';
 
 const MODEL_PREFIX = '/model_weights/';
@@ -128,17 +128,7 @@ export async function openKerasH5(src: FileSource, rel: string, display: string)
     display,
   );
 
-  return {
-    model,
-    async readTensor(key: string): Promise<TensorData> {
-      const ds = datasets.get(key);
-      if (!ds) throw new ModelReadError(display, 'unknown-variable', `has no variable with key "${key}"`);
-      return ds.read();
-    },
-    async close(): Promise<void> {
-      datasets.clear();
-    },
-  };
+  return hdf5DatasetHandle(model, datasets, display);
 }
 
 /** The group's `weight_names` attribute, or (files written without it) the paths of the datasets below it. */

@@ -11,7 +11,7 @@
 // '<layer name>/<index>' with a warning. Throws only ModelReadError.
 import type { FileSource } from '../../io/file-source';
 import { LIMITS, ModelReadError } from '../../io/errors';
-import type { ModelHandle, ModelWarning, TensorData } from '../../model/ir';
+import type { ModelHandle, ModelWarning } from '../../model/ir';
 import { Dataset, Group, Hdf5File } from '../hdf5/file';
 import { ZipArchive } from '../zip/zip';
 import {
@@ -27,7 +27,7 @@ import {
   type KerasFlavor,
   type KerasLayerSpec,
 } from './keras-config';
-import { assembleKerasModel, listSome, type KerasVariableDraft } from './keras-model';
+import { hdf5DatasetHandle, assembleKerasModel, listSome, type KerasVariableDraft } from './keras-model';
 
 const WEIGHTS_ENTRY = 'model.weights.h5';
 
@@ -86,17 +86,7 @@ export async function openKerasV3(src: FileSource, rel: string, display: string)
     },
     display,
   );
-  return {
-    model,
-    async readTensor(key: string): Promise<TensorData> {
-      const ds = datasets.get(key);
-      if (!ds) throw new ModelReadError(display, 'unknown-variable', `has no variable with key "${key}"`);
-      return ds.read();
-    },
-    async close(): Promise<void> {
-      datasets.clear();
-    },
-  };
+  return hdf5DatasetHandle(model, datasets, display);
 }
 
 /** One saved object of model.weights.h5: its own variables and the saved objects below it. */
