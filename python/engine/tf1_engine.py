@@ -25,7 +25,7 @@ Discovery:
   (unknown batch dimension = the request's batch size): N(0,1) for placeholders the model output depends on,
   U(0,1) for the others (targets), as the Keras path does.
 """
-import fnmatch
+import os
 import re
 import sys
 import time
@@ -43,25 +43,14 @@ class Tf1Error(Exception):
 
 # ---------------------------------------------------------------- config semantics (as the oracle)
 
-def pattern_match(syntax, pattern, name):
-    if syntax in (None, "regex"):
-        return re.search(pattern, name) is not None
-    if syntax == "prefix":
-        return name.startswith(pattern)
-    if syntax == "glob":
-        return fnmatch.fnmatchcase(name, pattern)
-    raise Tf1Error("data", "unknown patternSyntax %r" % syntax)
+def _shared_config_semantics():
+    """fi_common (python/fixtures, shipped with the engine) holds the config semantics the oracle uses."""
+    folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import fi_common  # noqa: PLC0415
 
-
-def filter_names(names, include, exclude, syntax):
-    out = []
-    for n in names:
-        if include and not any(pattern_match(syntax, p, n) for p in include):
-            continue
-        if exclude and any(pattern_match(syntax, p, n) for p in exclude):
-            continue
-        out.append(n)
-    return out
+    return fi_common
 
 
 def op_name(tensor_or_op_name):
@@ -486,18 +475,7 @@ def run_tf1(request, tools):
                     if loss_cands:
                         raise Tf1Error("not-rebuildable", f"{model_path}: several loss candidates ({', '.join(loss_cands)}): the engine will not guess which one to minimize; set \"useSavedTrainOp\" to train with the saved train op")
                     raise Tf1Error("not-rebuildable", f"{model_path}: no loss tensor found (no gradients subgraph, no scalar training-signature output, no 'losses' collection): a train op cannot be built; set \"useSavedTrainOp\" to train with the saved train op")
-                names = [v.op.name for v in trainable]
-                keep = set(filter_names(names, cfg["train"] or None, cfg["freeze"] or None, cfg["patternSyntax"]))
-                var_list = [v for v in trainable if v.op.name in keep]
-                uo = cfg["updateOps"]
-                if uo == "all":
-                    updates = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
-                elif uo == "none":
-                    updates = []
-                else:
-                    updates = []
-                    for s in uo["scopes"]:
-                        updates += v1.get_collection(v1.GraphKeys.UPDATE_OPS, scope=s)
+                _, var_list, updates = _shared_config_semantics().tf1_train_selection(v1, cfg)
                 lr = settings["learningRate"]
                 kind = settings["optimizer"]
                 if kind == "momentum":
@@ -514,7 +492,7 @@ def run_tf1(request, tools):
                         notes.append("empty var_list: each step only evaluates the loss under the update-op dependencies")
                 sess.run(v1.variables_initializer([v for v in v1.global_variables() if v.op.name not in gvars]))
                 update_names = [getattr(u, "name", str(u)) for u in updates]
-                var_list_names = sorted(keep)
+                var_list_names = sorted(v.op.name for v in var_list)
                 notes.append("var_list: %s" % (var_list_names or "[]"))
                 notes.append("update ops run: %s" % (update_names or "[]"))
 

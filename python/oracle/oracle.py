@@ -147,21 +147,7 @@ def run_tf1(cfg, model_path, exp):
         is_training = g.get_tensor_by_name(gi["isTraining"])
         loss = g.get_tensor_by_name(gi["loss"])
         gvars = {v.op.name: v for v in v1.global_variables()}
-        trainable = v1.get_collection(v1.GraphKeys.TRAINABLE_VARIABLES)
-
-        names = [v.op.name for v in trainable]
-        keep = set(C.filter_names(names, cfg["train"] or None, cfg["freeze"] or None, cfg["patternSyntax"]))
-        var_list = [v for v in trainable if v.op.name in keep]
-
-        uo = cfg["updateOps"]
-        if uo == "all":
-            updates = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
-        elif uo == "none":
-            updates = []
-        else:
-            updates = []
-            for s in uo["scopes"]:
-                updates += v1.get_collection(v1.GraphKeys.UPDATE_OPS, scope=s)
+        trainable, var_list, updates = C.tf1_train_selection(v1, cfg)
 
         if cfg["useSavedTrainOp"]:
             coll = v1.get_collection("train_op")
