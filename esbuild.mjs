@@ -2,12 +2,14 @@
 // The build also enforces the architecture: a file under src/core, src/shared, src/cli, src/worker or
 // webview that imports 'vscode' fails the build (only src/extension may talk to VS Code).
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const root = path.dirname(new URL(import.meta.url).pathname);
+const require = createRequire(import.meta.url);
 
 const vscodeOnlyInExtension = {
   name: 'vscode-only-in-extension',
@@ -63,10 +65,17 @@ function copyAssets() {
     ['node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
     ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm.wasm'],
     ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-simd.wasm'],
+    // The threaded build: its binary, and the Emscripten script each pthread worker loads (src/core/finetune/tfjs/wasm-threads.ts).
+    ['node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm'],
+    ['node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js', 'dist/tfjs-backend-wasm-threaded-simd.js'],
     ['node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicon.css'],
     ['node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicon.ttf'],
   ];
   for (const [from, to] of assets) cpSync(path.join(root, from), path.join(root, to));
+  // The pthread worker script, which the package ships only as a string export: written out as a file so the
+  // threaded backend never needs a temporary one.
+  const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
+  writeFileSync(path.join(root, 'dist/tfjs-backend-wasm-threaded-simd.worker.js'), wasmWorkerContents);
 }
 
 copyAssets();

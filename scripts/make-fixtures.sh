@@ -82,6 +82,8 @@ if [ -f "$ROOT/python/fixtures/gen_extra.py" ]; then   # low-level reader edge c
   # relative output dir: TF1 Saver then records a relative path in ckpt/checkpoint ("model.ckpt")
   (cd "$TMP/gen" && run "$PY215" "$ROOT/python/fixtures/gen_extra.py" .)
 fi
+# image folder + what TensorFlow's decode_image/resize make of it (the tfjs engine's image decoders are tested against it)
+run "$PY215" "$ROOT/python/fixtures/gen_images.py" "$TMP/gen/images"
 unset FI_OUT_ROOT FI_REL_PREFIX
 # drop empty asset directories (git does not track them; loaders do not need them)
 find "$TMP/gen" -type d -empty -delete

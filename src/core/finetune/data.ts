@@ -1,11 +1,14 @@
 // User data for a verification run: `.npy` (inputs), `.npz` (arrays `x` and optionally `y`), or CSV (one sample
 // a row: the input values, then optionally the target values). Decoded to float32 here, for the tfjs engine;
 // python/engine/runner.py reads the same files with numpy, with the same rules.
-// Image folders are decoded by the Python engine only (TensorFlow's decoders); the tfjs engine has no image
-// codec and refuses them with a message.
+// Image folders (kind 'images') are decoded here too, by our own PNG/JPEG/BMP/GIF decoders and a bilinear resize
+// that reproduce TensorFlow's decode_image + image.resize (./images/index.ts), with the meaning of runner.py's
+// load_images: files found recursively and sorted, resized to the model's (H, W, C), 0-255, one-hot labels from
+// the sub-folder names when their number equals the output size.
 import { promises as fsp } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { FinetuneError } from '../io/errors';
+import { loadImageFolder } from './images';
 
 export interface DataArray {
   readonly shape: readonly number[];
@@ -139,7 +142,10 @@ export function parseCsv(text: string, file: string, inputSize: number, outputSi
 
 /** Reads user data for a model with the given per-sample input/output shapes (batch dimension excluded). */
 export async function loadUserData(kind: 'images' | 'npy' | 'csv', file: string, inputShape: readonly number[], outputShape: readonly number[]): Promise<UserData> {
-  if (kind === 'images') fail(file, 'image folders are decoded by the Python engine only (--engine python: TensorFlow decodes and resizes them); for TensorFlow.js convert them to a .npy/.npz array (N, H, W, C)');
+  if (kind === 'images') {
+    const { x, y } = await loadImageFolder(file, inputShape, outputShape);
+    return { x, y };
+  }
   let bytes: Uint8Array;
   try {
     const stat = await fsp.stat(file);

@@ -140,8 +140,16 @@ function fdLoss(kind: 'conv' | 'dw', x: tf.Tensor4D, w: tf.Tensor4D, r: tf.Tenso
   });
 }
 
-for (const [backendName, strategy] of [['cpu', 'matmul'], ['wasm', 'conv'], ['wasm', 'matmul'], ['cpu', 'conv']] as const) {
-  test(`${backendName} (${strategy} formulation): autodiff through our kernels matches the cpu reference and finite differences`, async (t) => {
+for (const [backendName, strategy, dwStrategy] of [
+  ['cpu', 'matmul', 'slices'],
+  ['wasm', 'conv', 'conv'],
+  ['wasm', 'matmul', 'slices'],
+  ['cpu', 'conv', 'conv'],
+  // The defaults: 1x1 filters by matMul and larger ones by convolution; depthwise filters by loops over memory.
+  ['wasm', 'auto', 'js'],
+  ['cpu', 'matmul', 'js'],
+] as const) {
+  test(`${backendName} (${strategy} formulation, depthwise ${dwStrategy}): autodiff through our kernels matches the cpu reference and finite differences`, async (t) => {
     for (const c of [...convCases.map((cc) => ({ kind: 'conv' as const, ...cc, m: 0, d: [1, 1] as [number, number] })), ...dwCases.map((dc) => ({ kind: 'dw' as const, ...dc, co: 0 }))]) {
       await t.test(c.name, async () => {
         // Reference values on cpu with the backend's own kernels.
@@ -164,7 +172,7 @@ for (const [backendName, strategy] of [['cpu', 'matmul'], ['wasm', 'conv'], ['wa
         });
         await selectBackend({ prefer: backendName });
         setFilterStrategy(backendName, strategy);
-        setDepthwiseStrategy(backendName, strategy === 'conv' ? 'conv' : 'slices');
+        setDepthwiseStrategy(backendName, dwStrategy);
         const x = tf.tensor4d(xv, c.x);
         const w = tf.tensor4d(wv, fShape);
         const r = tf.tensor4d(rv, yShape);
@@ -212,5 +220,6 @@ test('both Conv2DBackpropFilter formulations are installed and agree on wasm', a
   const a = (run() as unknown as tf.Tensor).dataSync();
   setFilterStrategy('wasm', 'matmul');
   const b = (run() as unknown as tf.Tensor).dataSync();
+  setFilterStrategy('wasm', 'auto');
   assert.ok(maxRelErr(a, b) < 1e-5);
 });

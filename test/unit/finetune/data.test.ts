@@ -76,11 +76,11 @@ test('CSV with a header row: inputs then targets', async (t) => {
   assert.deepEqual(Array.from(d.y!.data), Array.from(npz.y!.data));
 });
 
-test('shapes that do not fit the model, and image folders, are refused with a message', async (t) => {
+test('shapes that do not fit the model, and a folder without images, are refused with a message', async (t) => {
   if (!numpy) return t.skip('no numpy');
   await assert.rejects(loadUserData('npy', path.join(dir, 'wrong.npy'), [16, 16, 3], [4]), /do not fit the model's input \(N, 16, 16, 3\)/);
   await assert.rejects(loadUserData('csv', path.join(dir, 'data.csv'), [8, 8, 3], [4]), /rows have 772 columns; the model needs 192 input values/);
-  await assert.rejects(loadUserData('images', dir, [16, 16, 3], [4]), /image folders are decoded by the Python engine only/);
+  await assert.rejects(loadUserData('images', dir, [16, 16, 3], [4]), /no images \(\.png, \.jpg, \.jpeg, \.bmp, \.gif\)/);
   await assert.rejects(loadUserData('npy', path.join(dir, 'missing.npy'), [16, 16, 3], [4]), (e: unknown) => isFreezeInspectorError(e) && e.reason === 'data');
 });
 

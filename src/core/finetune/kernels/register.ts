@@ -15,6 +15,7 @@ import {
   registerKernel,
   tidy,
   unregisterKernel,
+  type KernelBackend,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
@@ -32,6 +33,7 @@ import {
   type PadArg,
   type RoundingMode,
 } from './conv-grad-math';
+import { depthwiseBackpropFilterJs, depthwiseBackpropInputJs } from './depthwise-js';
 
 export const GRADIENT_KERNELS = [
   'Conv2DBackpropFilter',
@@ -54,11 +56,24 @@ function attr<T>(attrs: NamedAttrMap | undefined, name: string): T {
 }
 
 /**
- * Which formulation each backend is fastest with (measured: bench/finetune.bench.ts). wasm: forward
- * convolutions (XNNPACK) beat im2col+matMul by 6-12x and per-tap slices by 4-20x.
+ * Which formulation each backend is fastest with (measured: bench/finetune.bench.ts and per shape on MobileNet).
+ * wasm: for kernels larger than 1x1, forward convolutions (XNNPACK) beat im2col+matMul by 6-30x and per-tap
+ * slices by 4-20x; a 1x1 kernel's gradient is a single matMul.
  */
-const filterStrategy: Record<string, 'conv' | 'matmul'> = { wasm: 'conv', cpu: 'matmul' };
-const depthwiseStrategy: Record<string, 'conv' | 'slices'> = { wasm: 'conv', cpu: 'slices' };
+type FilterStrategy = 'conv' | 'matmul' | 'auto';
+const filterStrategy: Record<string, FilterStrategy> = { wasm: 'auto', cpu: 'matmul' };
+
+/**
+ * 'auto' (wasm): 1x1 convolutions as one transpose + matMul (2-8x faster there than the convolution form,
+ * measured on MobileNet's pointwise shapes), larger kernels as a convolution (the im2col matMul is 3-30x slower).
+ */
+function filterFormulation(strategy: FilterStrategy, filterShape: Shape4): 'conv' | 'matmul' {
+  if (strategy !== 'auto') return strategy;
+  return filterShape[0] === 1 && filterShape[1] === 1 ? 'matmul' : 'conv';
+}
+/** 'js': depthwise-js.ts for channel multiplier 1 (3-5x faster than 'conv' on wasm), else the op formulation. */
+type DepthwiseStrategy = 'conv' | 'slices' | 'js';
+const depthwiseStrategy: Record<string, DepthwiseStrategy> = { wasm: 'js', cpu: 'js' };
 
 const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFunc> = {
   Conv2DBackpropFilter: (backendName) => ({ inputs, attrs }) =>
@@ -73,7 +88,7 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
         dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
         dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
       };
-      return filterStrategy[backendName] === 'conv' ? conv2dBackpropFilterViaConv(args) : conv2dBackpropFilterViaMatMul(args);
+      return filterFormulation(filterStrategy[backendName] ?? 'matmul', args.filterShape) === 'conv' ? conv2dBackpropFilterViaConv(args) : conv2dBackpropFilterViaMatMul(args);
     }),
   Conv2DBackpropInput: () => ({ inputs, attrs }) =>
     tidy(() => {
@@ -88,10 +103,23 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
         dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
       });
     }),
-  DepthwiseConv2dNativeBackpropFilter: (backendName) => ({ inputs, attrs }) =>
-    tidy(() => {
+  DepthwiseConv2dNativeBackpropFilter: (backendName) => ({ inputs, attrs, backend }) => {
+    const filterShape = attr<Shape4>(attrs, 'filterShape');
+    const strategy = depthwiseStrategy[backendName] ?? 'slices';
+    if (strategy === 'js' && filterShape[3] === 1) {
+      return depthwiseBackpropFilterJs(backendName, backend as KernelBackend, {
+        x: (inputs as Inputs).x!,
+        dy: (inputs as Inputs).dy!,
+        filterShape,
+        strides: attr<number | [number, number]>(attrs, 'strides'),
+        dilations: attr<number | [number, number]>(attrs, 'dilations') ?? 1,
+        pad: attr<PadArg>(attrs, 'pad'),
+        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
+      });
+    }
+    return tidy(() => {
       const i = inputs as Inputs;
-      const f = depthwiseStrategy[backendName] === 'conv' ? depthwiseBackpropFilterViaConv : depthwiseBackpropFilter;
+      const f = strategy === 'slices' ? depthwiseBackpropFilter : depthwiseBackpropFilterViaConv;
       return f({
         x: t4(i.x),
         dy: t4(i.dy),
@@ -101,11 +129,26 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
         pad: attr<PadArg>(attrs, 'pad'),
         dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
       });
-    }),
-  DepthwiseConv2dNativeBackpropInput: () => ({ inputs, attrs }) =>
-    tidy(() => {
-      const i = inputs as Inputs;
-      return depthwiseBackpropInput({
+    });
+  },
+  DepthwiseConv2dNativeBackpropInput: (backendName) => ({ inputs, attrs, backend }) => {
+    const i = inputs as Inputs;
+    const strides = attr<number | [number, number]>(attrs, 'strides');
+    const strided = typeof strides === 'number' ? strides > 1 : strides[0] > 1 || strides[1] > 1;
+    // Strided layers by loops (the op form zero-stuffs dy first); stride 1 stays a flipped-filter convolution.
+    if (depthwiseStrategy[backendName] === 'js' && strided && i.filter!.shape[3] === 1) {
+      return depthwiseBackpropInputJs(backendName, backend as KernelBackend, {
+        dy: i.dy!,
+        filter: i.filter!,
+        inputShape: attr<Shape4>(attrs, 'inputShape'),
+        strides,
+        dilations: attr<number | [number, number]>(attrs, 'dilations') ?? 1,
+        pad: attr<PadArg>(attrs, 'pad'),
+        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
+      });
+    }
+    return tidy(() =>
+      depthwiseBackpropInput({
         dy: t4(i.dy),
         filter: t4(i.filter),
         inputShape: attr<Shape4>(attrs, 'inputShape'),
@@ -113,8 +156,9 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
         dilations: attr<number | [number, number]>(attrs, 'dilations') ?? 1,
         pad: attr<PadArg>(attrs, 'pad'),
         dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
-      });
-    }),
+      }),
+    );
+  },
 };
 
 /** Kernels this module replaced, per backend, kept so tests can compare against them. */
@@ -171,12 +215,12 @@ export function referenceKernel(name: GradientKernelName, backendName: string): 
 }
 
 /** Selects the Conv2DBackpropFilter formulation for a backend (benchmarks and tests flip it to compare). */
-export function setFilterStrategy(backendName: string, strategy: 'conv' | 'matmul'): void {
+export function setFilterStrategy(backendName: string, strategy: FilterStrategy): void {
   filterStrategy[backendName] = strategy;
 }
 
 /** Selects the DepthwiseConv2dNativeBackpropFilter formulation for a backend. */
-export function setDepthwiseStrategy(backendName: string, strategy: 'conv' | 'slices'): void {
+export function setDepthwiseStrategy(backendName: string, strategy: DepthwiseStrategy): void {
   depthwiseStrategy[backendName] = strategy;
 }
 

@@ -7,6 +7,7 @@
 // update uses the unbiased batch variance where TensorFlow's fused kernel does (tf.keras 2.x, rank 4/5).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BnMode } from '../plan';
+import { batchNormGrad, channelKernelsActive, channelMoments } from '../kernels/channel-kernels';
 
 /** What the engine is doing with the model right now. */
 export type ForwardMode =
@@ -81,7 +82,31 @@ export class BatchNormController {
       });
     }
     const useBatch = this.mode !== 'inference' && e.mode.normalizesWith === 'batch';
-    if (!useBatch) return withStats(layer.movingMean.read(), layer.movingVariance.read());
+    // Channels-last on a backend with our channel kernels: two passes forward, two backward (channel-kernels.ts).
+    const fast = axis === rank - 1 && channelKernelsActive();
+    if (!useBatch) {
+      const frozenAffine = !isTrainable(layer.gamma) && !isTrainable(layer.beta);
+      if (!fast || !frozenAffine) return withStats(layer.movingMean.read(), layer.movingVariance.read());
+      // Fixed scale and shift: y = x * scale + shift, dx = dy * scale.
+      const { scale, shift } = tf.tidy(() => {
+        let sc = tf.rsqrt(tf.add(layer.movingVariance.read(), eps));
+        if (gamma) sc = tf.mul(sc, gamma);
+        let sh = tf.neg(tf.mul(layer.movingMean.read(), sc));
+        if (beta) sh = tf.add(sh, beta);
+        return { scale: sc, shift: sh };
+      });
+      const affine = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+        const xx = args[0] as tf.Tensor;
+        (args[1] as tf.GradSaveFunc)([scale]);
+        return {
+          value: tf.add(tf.mul(xx, scale), shift),
+          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul(dy as tf.Tensor, saved[0]!)],
+        };
+      });
+      const y = affine(x);
+      tf.dispose([scale, shift]);
+      return y;
+    }
 
     const update = this.mode === 'train' && e.mode.updatesMovingStats;
     const n = x.size / channels;
@@ -92,13 +117,34 @@ export class BatchNormController {
       const xx = args[0] as tf.Tensor;
       const g = gamma ? (args[1] as tf.Tensor) : null;
       const bt = beta ? (args[gamma ? 2 : 1] as tf.Tensor) : null;
-      const { mean, variance } = tf.moments(xx, reduction);
+      const { mean, variance } = fast ? channelMoments(xx) : tf.moments(xx, reduction);
       if (update) {
         // Moving averages as Keras writes them; assign() is not recorded on the tape.
         const v = e.unbiasedMovingVariance && n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
         const keep = layer.momentum;
         layer.movingMean.write(tf.add(tf.mul(layer.movingMean.read(), keep), tf.mul(mean, 1 - keep)));
         layer.movingVariance.write(tf.add(tf.mul(layer.movingVariance.read(), keep), tf.mul(v, 1 - keep)));
+      }
+      if (fast) {
+        const rstd = tf.rsqrt(tf.add(variance, eps));
+        const scale = g ? tf.mul(rstd, g) : rstd;
+        let shift = tf.neg(tf.mul(mean, scale));
+        if (bt) shift = tf.add(shift, bt);
+        save([xx, mean, rstd, scale]);
+        return {
+          // Broadcasting multiply-add: wasm's SIMD kernels beat a JavaScript loop for this one.
+          value: tf.add(tf.mul(xx, scale), shift),
+          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+            const [sx, sm, sr, sk] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+            const { dx, dgamma, dbeta } = batchNormGrad(dy as tf.Tensor, sx, sm, sr, sk);
+            const grads = [dx];
+            if (g) grads.push(dgamma);
+            else dgamma.dispose();
+            if (bt) grads.push(dbeta);
+            else dbeta.dispose();
+            return grads;
+          },
+        };
       }
       const rstd = b(tf.rsqrt(tf.add(variance, eps)));
       const xhat = tf.mul(tf.sub(xx, b(mean)), rstd);
@@ -122,4 +168,8 @@ export class BatchNormController {
     });
     return op(...inputs);
   }
+}
+
+function isTrainable(v: unknown): boolean {
+  return v != null && (v as { trainable?: boolean }).trainable === true;
 }

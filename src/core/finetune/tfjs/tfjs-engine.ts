@@ -12,6 +12,7 @@ import { BatchNormController, type BnLayerLike } from './batch-norm';
 import { checkSupport, toTfjsTopology } from './keras-config';
 import { loadUserData, takeBatch } from '../data';
 import { selectBackend, type BackendChoice, type SelectOptions } from './backend';
+import { installSelectiveConvGradients } from './conv-gradients';
 
 export interface RunContext {
   readonly emit: (e: EngineEvent) => void;
@@ -164,6 +165,9 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
         });
       }
     }
+
+    const trainSet = new Set<tf.Variable>(trainVars);
+    installSelectiveConvGradients(leaves, (v) => trainSet.has(v));
 
     progress('preparing-data', describeData(req));
     const batches = await makeBatches(tfModel, req);

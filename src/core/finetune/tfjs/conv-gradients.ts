@@ -1,0 +1,97 @@
+// Conv2D layers that compute only the gradients the step uses.
+//
+// tfjs-layers runs Conv2D through tf.fused.conv2d, which under a gradient tape records one custom-gradient
+// node that always computes the input gradient, the kernel gradient and the bias gradient. The tape can
+// prune whole nodes but not parts of one, so a frozen convolution still pays for its kernel gradient, and
+// the model's first convolution pays for a gradient of the input images (on MobileNet at 96x96, batch 32,
+// that alone was 12% of a step). Here each Conv2D's call asks for exactly what is needed: the input
+// gradient only when some layer before it trains, the kernel and bias gradients only when they train.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { channelKernelsActive, channelSum } from '../kernels/channel-kernels';
+
+/** The parts of tfjs-layers' Conv2D this module reads. */
+interface ConvLayerLike {
+  rank: number;
+  dataFormat: string;
+  padding: 'same' | 'valid' | 'causal';
+  strides: number[];
+  dilationRate: number | number[];
+  kernel: { read(): tf.Tensor };
+  bias: { read(): tf.Tensor } | null;
+  activation: { apply(t: tf.Tensor): tf.Tensor; getClassName(): string } | null;
+  call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+}
+
+function isPlainConv2D(layer: tfl.layers.Layer): boolean {
+  if (layer.getClassName() !== 'Conv2D') return false;
+  const c = layer as unknown as ConvLayerLike;
+  const dil = typeof c.dilationRate === 'number' ? [c.dilationRate] : c.dilationRate;
+  return c.rank === 2 && c.dataFormat === 'channelsLast' && c.padding !== 'causal' && dil.every((d) => d === 1);
+}
+
+/**
+ * Replaces the call of every plain Conv2D (2-D, channels-last, undilated) among `leaves` (in topological
+ * order). `trains` says which variables the step optimizes (the engine's list: tfjs-layers' own
+ * trainableWeights is empty for a layer saved with trainable=False, whatever the plan says).
+ * Returns how many layers were changed.
+ */
+export function installSelectiveConvGradients(leaves: readonly { layer: tfl.layers.Layer }[], trains: (v: tf.Variable) => boolean): number {
+  let anyTrainableBefore = false;
+  let installed = 0;
+  for (const { layer } of leaves) {
+    if (isPlainConv2D(layer)) {
+      install(layer as unknown as ConvLayerLike, anyTrainableBefore, trains);
+      installed++;
+    }
+    if (layer.weights.some((w) => trains(w.read() as tf.Variable))) anyTrainableBefore = true;
+  }
+  return installed;
+}
+
+function install(layer: ConvLayerLike, needInput: boolean, trains: (v: tf.Variable) => boolean): void {
+  const strides = layer.strides as [number, number];
+  const pad = layer.padding as 'same' | 'valid';
+  layer.call = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
+    tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const kernel = layer.kernel.read() as tf.Tensor4D;
+      const bias = layer.bias ? layer.bias.read() : null;
+      const forward = (xx: tf.Tensor4D, kk: tf.Tensor4D, bb: tf.Tensor | null): tf.Tensor =>
+        tf.fused.conv2d({ x: xx, filter: kk, strides, pad, dataFormat: 'NHWC', dilations: 1, ...(bb ? { bias: bb } : {}), activation: 'linear' });
+      const needKernel = trains(kernel as unknown as tf.Variable);
+      const needBias = bias !== null && trains(bias as tf.Variable);
+      let y: tf.Tensor;
+      if (!needInput && !needKernel && !needBias) {
+        y = forward(x, kernel, bias);
+      } else {
+        const ins: tf.Tensor[] = [];
+        if (needInput) ins.push(x);
+        if (needKernel) ins.push(kernel);
+        if (needBias) ins.push(bias);
+        const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+          const save = args[args.length - 1] as tf.GradSaveFunc;
+          let i = 0;
+          const xx = needInput ? (args[i++] as tf.Tensor4D) : x;
+          const kk = needKernel ? (args[i++] as tf.Tensor4D) : kernel;
+          const bb = needBias ? (args[i++] as tf.Tensor) : bias;
+          save([xx, kk]);
+          return {
+            value: forward(xx, kk, bb),
+            gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+              const d = dy as tf.Tensor4D;
+              const [sx, sk] = saved as [tf.Tensor4D, tf.Tensor4D];
+              const grads: tf.Tensor[] = [];
+              const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+              if (needInput) grads.push(tf.engine().runKernel('Conv2DBackpropInput', { dy: d, filter: sk }, { ...common, inputShape: sx.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+              if (needKernel) grads.push(tf.engine().runKernel('Conv2DBackpropFilter', { x: sx, dy: d }, { ...common, filterShape: sk.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+              if (needBias) grads.push(channelKernelsActive() ? channelSum(d) : tf.sum(d, [0, 1, 2]));
+              return grads;
+            },
+          };
+        });
+        y = op(...ins);
+      }
+      return layer.activation ? layer.activation.apply(y) : y;
+    });
+}

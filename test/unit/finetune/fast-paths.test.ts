@@ -1,0 +1,231 @@
+// The engine's speed work, each piece against the plain tfjs computation it replaces:
+//  - per-channel kernels (BatchNorm statistics and gradient, bias sums) vs tfjs ops, on cpu and wasm;
+//  - the BatchNorm controller with and without those kernels: same outputs, moving statistics and gradients;
+//  - the zero-copy Identity: clones share the buffer and outlive the original;
+//  - Conv2D layers computing only the gradients a step uses: same gradients as tfjs-layers' own path, fewer kernels;
+//  - the threaded wasm build under Node: starts with 2 threads, computes what 1 thread computes, and the process ends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { selectBackend, wantedThreads } from '../../../src/core/finetune/tfjs/backend';
+import { batchNormGrad, channelMoments, channelSum, registerChannelKernels, unregisterChannelKernels } from '../../../src/core/finetune/kernels/channel-kernels';
+import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../../../src/core/finetune/kernels/identity';
+import { BatchNormController, type BnLayerLike } from '../../../src/core/finetune/tfjs/batch-norm';
+import { bnModeFor } from '../../../src/core/finetune/plan';
+import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
+
+const SHAPES = [[4, 5, 6, 3], [2, 3, 3, 10], [7, 5], [3, 4, 4, 16]];
+
+function maxErr(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+function maxAbs(a: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0]!);
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`${backend}: channel kernels equal tfjs ops (moments, sums, BatchNorm gradient), channel counts not multiples of 4 included`, async () => {
+    await selectBackend({ prefer: backend, wasmThreads: 1 });
+    assert.ok(registerChannelKernels(backend));
+    for (const shape of SHAPES) {
+      tf.tidy(() => {
+        const c = shape[shape.length - 1]!;
+        const axes = shape.slice(0, -1).map((_, i) => i);
+        const x = tf.randomNormal(shape, 1.5, 2, 'float32', 11);
+        const dy = tf.randomNormal(shape, 0, 1, 'float32', 12);
+        const m = channelMoments(x);
+        const ref = tf.moments(x, axes);
+        assert.ok(maxErr(m.mean, ref.mean) < 1e-5, `mean ${shape}`);
+        assert.ok(maxErr(m.variance, ref.variance) < 1e-4, `variance ${shape}`);
+        assert.ok(maxErr(channelSum(dy), tf.sum(dy, axes)) < 1e-4, `sum ${shape}`);
+        const gamma = tf.randomUniform([c], 0.5, 1.5, 'float32', 13);
+        const rstd = tf.rsqrt(tf.add(ref.variance, 1e-3));
+        const g = batchNormGrad(dy, x, ref.mean, rstd, tf.mul(gamma, rstd));
+        // Reference: autodiff through the normalization with the statistics as functions of x.
+        const [rx, rg, rb] = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
+          const mm = tf.moments(xx, axes);
+          return tf.sum(tf.mul(tf.add(tf.mul(tf.mul(tf.sub(xx, mm.mean), tf.rsqrt(tf.add(mm.variance, 1e-3))), gg), bb), dy));
+        })([x, gamma, tf.zeros([c])]);
+        assert.ok(maxErr(g.dx, rx!) <= 1e-4 * Math.max(1, maxAbs(rx!)), `dx ${shape}: ${maxErr(g.dx, rx!)}`);
+        assert.ok(maxErr(g.dgamma, rg!) <= 1e-4 * Math.max(1, maxAbs(rg!)), `dgamma ${shape}`);
+        assert.ok(maxErr(g.dbeta, rb!) <= 1e-4 * Math.max(1, maxAbs(rb!)), `dbeta ${shape}`);
+      });
+    }
+  });
+}
+
+test('channel kernels refuse non-float inputs instead of reading the wrong memory', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  assert.throws(() => channelSum(tf.tensor2d([[1, 2]], [1, 2], 'int32')), /float32 inputs only, got int32/);
+});
+
+/** One BN layer's outputs, moving statistics and gradients (x, gamma, beta) in a mode, through the controller. */
+function bnRun(shape: number[], mode: 'train' | 'inference', trainable: boolean): Float32Array[] {
+  return tf.tidy(() => {
+    const c = shape[shape.length - 1]!;
+    const gamma = tf.variable(tf.randomUniform([c], 0.5, 1.5, 'float32', 1), trainable);
+    const beta = tf.variable(tf.randomUniform([c], -0.5, 0.5, 'float32', 2), trainable);
+    const mm = tf.variable(tf.randomUniform([c], -0.2, 0.2, 'float32', 3), false);
+    const mv = tf.variable(tf.randomUniform([c], 0.5, 2, 'float32', 4), false);
+    const layer: BnLayerLike = {
+      name: 'bn', axis: -1, momentum: 0.9, epsilon: 1e-3,
+      gamma: Object.assign({ read: () => gamma }, { trainable }), beta: Object.assign({ read: () => beta }, { trainable }),
+      movingMean: { read: () => mm, write: (v) => mm.assign(v) },
+      movingVariance: { read: () => mv, write: (v) => mv.assign(v) },
+      call: () => tf.scalar(0),
+    };
+    const ctl = new BatchNormController();
+    ctl.install({ path: 'bn', layer, mode: bnModeFor('keras3', 'bn', trainable, true, {}), unbiasedMovingVariance: false });
+    ctl.mode = mode;
+    const x = tf.randomNormal(shape, 0.5, 2, 'float32', 5);
+    const r = tf.randomNormal(shape, 0, 1, 'float32', 6);
+    const call = layer.call as unknown as (i: tf.Tensor) => tf.Tensor;
+    const y = call(x);
+    const grads = trainable ? tf.variableGrads(() => tf.sum(tf.mul(call(x), r)) as tf.Scalar, [gamma, beta]).grads : {};
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(call(xx), r)))(x);
+    const out = [y, mm, mv, gx, ...Object.values(grads)].map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose([gamma, beta, mm, mv]);
+    return out;
+  });
+}
+
+test('BatchNorm controller: the channel-kernel path equals the tfjs-ops path (train and inference modes, outputs, moving statistics, gradients)', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  for (const shape of [[4, 5, 6, 3], [2, 4, 4, 12], [6, 7]]) {
+    for (const [mode, trainable] of [['train', true], ['inference', false], ['inference', true]] as const) {
+      registerChannelKernels('wasm');
+      const fast = bnRun(shape, mode, trainable);
+      unregisterChannelKernels('wasm');
+      const slow = bnRun(shape, mode, trainable);
+      registerChannelKernels('wasm');
+      assert.equal(fast.length, slow.length);
+      fast.forEach((a, i) => {
+        const b = slow[i]!;
+        let err = 0;
+        let scale = 1;
+        for (let k = 0; k < a.length; k++) {
+          err = Math.max(err, Math.abs(a[k]! - b[k]!));
+          scale = Math.max(scale, Math.abs(b[k]!));
+        }
+        assert.ok(err <= 1e-4 * scale, `${mode} trainable=${trainable} ${shape} output #${i}: ${err}`);
+      });
+    }
+  }
+});
+
+test('zero-copy Identity on wasm: a clone shares the buffer and outlives the original', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  assert.ok(registerZeroCopyIdentity('wasm'));
+  const buffers = (): number => tf.backend().numDataIds();
+  const before = buffers();
+  const a = tf.tensor1d([1, 2, 3, 4]);
+  const b = tf.clone(a);
+  assert.equal(buffers() - before, 1, 'one buffer for both');
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3, 4]);
+  b.dispose();
+  assert.equal(buffers(), before);
+  unregisterZeroCopyIdentity();
+  const c = tf.tensor1d([5, 6]);
+  const d = tf.clone(c);
+  assert.deepEqual(Array.from(d.dataSync()), [5, 6]);
+  tf.dispose([c, d]);
+  assert.ok(registerZeroCopyIdentity('wasm'));
+  assert.equal(registerZeroCopyIdentity('cpu'), false);
+});
+
+/** A two-convolution model; returns gradients for the trainable weights and the kernels the step ran. */
+async function convStep(selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'c1', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' }),
+      tfl.layers.conv2d({ filters: 5, kernelSize: 1, name: 'c2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }), biasInitializer: 'ones' }),
+      tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'c3', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }), biasInitializer: 'ones' }),
+    ],
+  });
+  if (frozen) for (const w of m.getLayer(frozen).trainableWeights) w.trainable = false;
+  const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 7);
+  const trainVars = m.trainableWeights.filter((w) => w.trainable).map((w) => w.read() as tf.Variable);
+  if (selective) installSelectiveConvGradients(m.layers.map((layer) => ({ layer })), (v) => trainVars.includes(v));
+  let grads = new Map<string, Float32Array>();
+  const prof = await tf.profile(() => {
+    const g = tf.variableGrads(() => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, trainVars);
+    grads = new Map(Object.entries(g.grads).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
+    tf.dispose(Object.values(g.grads));
+    g.value.dispose();
+  });
+  m.dispose();
+  x.dispose();
+  return { grads, kernels: prof.kernels.map((k) => k.name) };
+}
+
+// Kernels run per step, stock tfjs-layers vs ours. Stock: a linear-activation Conv2D (fused, one custom-gradient
+// node) computes its input and filter gradients whenever either is needed; c3 (relu: not fused under a tape)
+// is pruned normally. Ours: the input gradient only when a layer before trains, the filter gradient only when
+// the kernel trains.
+const expected: Record<string, { stock: [number, number]; ours: [number, number] }> = {
+  none: { stock: [3, 3], ours: [2, 3] },
+  c1: { stock: [2, 2], ours: [1, 2] },
+  c2: { stock: [3, 3], ours: [2, 2] },
+};
+for (const frozen of ['none', 'c1', 'c2']) {
+  test(`Conv2D computes only the gradients the step uses, with the same values (frozen: ${frozen})`, async () => {
+    await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+    const stock = await convStep(false, frozen === 'none' ? null : frozen);
+    const ours = await convStep(true, frozen === 'none' ? null : frozen);
+    const base = (k: string): string => k.replace(/_\d+$/, '');
+    assert.deepEqual([...ours.grads.keys()].map(base).sort(), [...stock.grads.keys()].map(base).sort());
+    const stockByName = new Map([...stock.grads].map(([k, v]) => [base(k), v]));
+    for (const [k, v] of ours.grads) {
+      const ref = stockByName.get(base(k))!;
+      let err = 0;
+      for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(v[i]! - ref[i]!));
+      assert.ok(err < 1e-4, `${k}: ${err}`);
+    }
+    const counts = (ks: string[]): [number, number] => [ks.filter((k) => k === 'Conv2DBackpropInput').length, ks.filter((k) => k === 'Conv2DBackpropFilter').length];
+    assert.deepEqual(counts(stock.kernels), expected[frozen]!.stock, 'stock [input, filter] gradient kernels');
+    assert.deepEqual(counts(ours.kernels), expected[frozen]!.ours, 'our [input, filter] gradient kernels');
+  });
+}
+
+test('wasm threads: the default leaves small machines single-threaded; options and the environment override it', () => {
+  const saved = process.env.FREEZE_INSPECTOR_WASM_THREADS;
+  delete process.env.FREEZE_INSPECTOR_WASM_THREADS;
+  try {
+    assert.equal(wantedThreads(undefined, 2), 1);
+    assert.equal(wantedThreads(undefined, 4), 3);
+    assert.equal(wantedThreads(undefined, 32), 8);
+    assert.equal(wantedThreads(2, 2), 2);
+    process.env.FREEZE_INSPECTOR_WASM_THREADS = '2';
+    assert.equal(wantedThreads(undefined, 2), 2);
+  } finally {
+    if (saved === undefined) delete process.env.FREEZE_INSPECTOR_WASM_THREADS;
+    else process.env.FREEZE_INSPECTOR_WASM_THREADS = saved;
+  }
+});
+
+test('wasm threads under Node: 2 threads start, agree with 1 thread, and the process exits by itself', () => {
+  const script = `
+    const tf = require('@tensorflow/tfjs-core');
+    const { selectBackend } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/finetune/tfjs/backend'))});
+    (async () => {
+      const c = await selectBackend({ prefer: 'wasm' });
+      const x = tf.randomNormal([4, 17, 17, 8], 0, 1, 'float32', 1);
+      const f = tf.randomNormal([3, 3, 8, 16], 0, 1, 'float32', 2);
+      const y = tf.conv2d(x, f, 1, 'same');
+      process.stdout.write(JSON.stringify({ reason: c.reason, sum: tf.sum(tf.abs(y)).dataSync()[0] }) + '\\n');
+    })();`;
+  const run = (threads: number): { reason: string; sum: number } => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '../../..'), encoding: 'utf8', timeout: 60_000, env: { ...process.env, FREEZE_INSPECTOR_WASM_THREADS: String(threads) } });
+    assert.equal(r.status, 0, `exit ${r.status} signal ${r.signal} (a hang ends in SIGTERM): ${r.stderr.slice(-2000)}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { reason: string; sum: number };
+  };
+  const two = run(2);
+  const one = run(1);
+  assert.match(two.reason, /SIMD, 2 threads/);
+  assert.match(one.reason, /SIMD, 1 thread\b/);
+  assert.ok(Math.abs(two.sum - one.sum) <= 1e-4 * one.sum, `${two.sum} vs ${one.sum}`);
+});
