@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'src/core/formats/proto/gen/**', '**/*.js', '**/*.mjs', 'test/fixtures/**', 'samples/**', 'python/**', '.vscode-test/**', 'out/**'],
+    ignores: ['dist/**', 'node_modules/**', 'src/core/formats/proto/gen/**', '**/*.js', '**/*.mjs', 'test/fixtures/**', 'samples/**', 'python/**', '.vscode-test/**', 'out/**', '.scratch/**', '.bench/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,5 +1,6 @@
 // Fine-tune engine benchmark, measured in one run on one machine:
-//  - tfjs (wasm + our gradient kernels) step time vs real TensorFlow CPU step time, same model and batch
+//  - tfjs (wasm + our gradient kernels) step time vs real TensorFlow CPU step time, same model and batch;
+//    the same with 1 and 2 wasm threads, and without the fast paths (the engine as first built)
 //  - stock tfjs kernels vs ours (per gradient kernel, on the model's own conv shapes; whole step on cpu)
 //  - time to first step (model rebuild + weight load + first step)
 //  - peak RSS of a process running the worker on a MobileNet-size model
@@ -132,6 +133,33 @@ async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | '
   return { ours, stock: stockAvailable ? stock : null, byKernel };
 }
 
+/**
+ * Median step time of the tfjs engine in a fresh process with a given wasm thread count; fastPaths false also
+ * puts back the gradient formulations of the first engine (Conv2DBackpropFilter and depthwise filter gradients
+ * as convolutions), so the figure is the engine as it was before the fast paths.
+ */
+function childStep(modelPath: string, steps: number, batch: number, o: { threads: number; fastPaths: boolean }): number {
+  const script = `
+    const { openModel } = require(${JSON.stringify(path.join(repoRoot, 'src/core/open'))});
+    const { analyze } = require(${JSON.stringify(path.join(repoRoot, 'src/core/analysis/analyze'))});
+    const { defaultFreezeConfig } = require(${JSON.stringify(path.join(repoRoot, 'src/core/analysis/freeze-config'))});
+    const { buildVerifyRequest } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/plan'))});
+    const { runTfjsVerification } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/tfjs/tfjs-engine'))});
+    const { setFilterStrategy, setDepthwiseStrategy } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/kernels/register'))});
+    (async () => {
+      const h = await openModel(${JSON.stringify(modelPath)});
+      const config = defaultFreezeConfig(${JSON.stringify(modelPath)});
+      const req = buildVerifyRequest({ requestId: 'step', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { steps: ${steps}, batchSize: ${batch}, optimizer: 'sgd', learningRate: 0.01, seed: 1, data: { kind: 'synthetic' } } });
+      await h.close();
+      if (!${o.fastPaths}) { setFilterStrategy('wasm', 'conv'); setDepthwiseStrategy('wasm', 'conv'); }
+      const r = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm', wasmThreads: ${o.threads}, fastPaths: ${o.fastPaths} } });
+      const s = r.stepMs.slice(1).sort((a, b) => a - b);
+      process.stdout.write(JSON.stringify({ median: s[Math.floor(s.length / 2)], detail: r.engineDetail }));
+    })();`;
+  const res = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
+  return (JSON.parse(res.trim().split('\n').pop()!) as { median: number }).median;
+}
+
 /** Peak RSS of a fresh process that runs the verification in the worker thread. */
 function workerPeakRss(modelPath: string, steps: number, batch: number): { peakMb: number; baselineMb: number } {
   const script = `
@@ -160,13 +188,23 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
   const batch = 32;
   const steps = 6;
 
-  // tfjs engine (wasm + our kernels), MobileNet-size model.
+  // tfjs engine (wasm + our kernels), MobileNet-size model: the product's default, then the same engine with 1 and 2
+  // wasm threads and without this session's fast paths, each in a fresh process (the thread count is fixed per process).
   const req = await request(mobilenet, steps, batch);
   const js = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
   const jsStep = median(js.stepMs.slice(1));
   out.model = `vww_96.h5 MobileNet (${req.modelVariables.reduce((a, v) => a + v.shape.reduce((p, d) => p * d, 1), 0)} params), batch ${batch}`;
   out.tfjsWasmStepMs = jsStep;
+  out.tfjsWasmDetail = js.engineDetail;
   out.tfjsTimeToFirstStepMs = js.timeToFirstStepMs;
+  const oneThread = childStep(mobilenet, steps, batch, { threads: 1, fastPaths: true });
+  const twoThreads = childStep(mobilenet, steps, batch, { threads: 2, fastPaths: true });
+  const before = childStep(mobilenet, steps, batch, { threads: 1, fastPaths: false });
+  out.tfjsWasm1ThreadStepMs = oneThread;
+  out.tfjsWasm2ThreadsStepMs = twoThreads;
+  out.tfjsWasmWithoutFastPathsStepMs = before;
+  out.fastPathsSpeedup = before / oneThread;
+  out.twoThreadsSpeedup = oneThread / twoThreads;
 
   // Real TensorFlow CPU, same model, batch and data, through the Python engine.
   if (existsSync(tfPython)) {
@@ -175,6 +213,8 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
     out.tensorflowCpuStepMs = pyStep;
     out.tensorflowDetail = py.engineDetail;
     out.tfjsOverTensorflowRatio = jsStep / pyStep;
+    out.tfjs1ThreadOverTensorflowRatio = oneThread / pyStep;
+    out.tfjs2ThreadsOverTensorflowRatio = twoThreads / pyStep;
     out.tensorflowTimeToFirstStepMs = py.timeToFirstStepMs;
   } else {
     out.tensorflowCpuStepMs = `skipped: ${tfPython} absent`;

@@ -10,7 +10,11 @@ Config semantics (oracle.run_tf1):
   an empty var_list still evaluates the loss under those dependencies;
 - useSavedTrainOp: true = the train_op-collection entry that runs all the others, 'collection[0]' = exactly
   get_collection('train_op')[0]; freeze/train/updateOps are then ignored;
-- `training` is fed to every bool placeholder that decides a cond/select (the BatchNorm training switch).
+- `training` is fed to every bool placeholder that decides a cond/select (the BatchNorm training switch);
+- trainingOverrides ({scope: bool}): applied to the MetaGraphDef before it is imported, by the oracle's own
+  function (fi_common.tf1_apply_training_overrides): inside each BatchNorm layer an entry covers (nearest enclosing
+  scope wins), the ops reading the training placeholder read a constant of the entry's value instead; entries
+  that cover no BatchNorm, and layers whose flag is a constant in the graph, are reported as not applied.
 
 Discovery:
 - training inputs: bool Placeholder/PlaceholderWithDefault reaching the predicate of a Switch/RefSwitch/Select/
@@ -99,8 +103,11 @@ def serving_outputs(sm, train_tags):
     return out
 
 
-def load_graph(tf, v1, model_path):
-    """(graph, session, how it was loaded, SavedModel proto or None, tags or None)."""
+def load_graph(tf, v1, model_path, overrides=None, layers=()):
+    """(graph, session, how it was loaded, SavedModel proto or None, tags or None, trainingOverrides report).
+    The config's trainingOverrides are applied to the MetaGraphDef before it is imported, by the function the
+    oracle uses (fi_common.tf1_load / tf1_apply_training_overrides): the BatchNorm layers (`layers`) they cover
+    read a constant instead of the training placeholder."""
     import os
     if os.path.isdir(model_path) and not os.path.exists(os.path.join(model_path, "saved_model.pb")):
         metas = sorted(f for f in os.listdir(model_path) if f.endswith(".meta"))
@@ -115,15 +122,14 @@ def load_graph(tf, v1, model_path):
                 prefix = model_path[: -len(".meta")]
                 if not os.path.exists(prefix + ".index"):
                     raise Tf1Error("engine-failure", f"{model_path}: the checkpoint {prefix}.index next to the graph is missing")
-                saver = v1.train.import_meta_graph(model_path)
-                if saver is None:
+                how, report = _shared_config_semantics().tf1_load(v1, sess, model_path, None, overrides, layers)
+                if how is None:
                     raise Tf1Error("not-rebuildable", f"{model_path}: the graph has no variables to restore")
-                saver.restore(sess, prefix)
-                return g, sess, "import_meta_graph + Saver.restore", None, None
+                return g, sess, how, None, None, report
             folder = os.path.dirname(model_path) if model_path.endswith(".pb") else model_path
             tags, sm = choose_meta_graph(folder)
-            v1.saved_model.loader.load(sess, tags, folder)
-            return g, sess, f"saved_model.loader.load(tags={tags})", sm, tags
+            how, report = _shared_config_semantics().tf1_load(v1, sess, folder, tags, overrides, layers)
+            return g, sess, how, sm, tags, report
         except Tf1Error:
             sess.close()
             raise
@@ -444,9 +450,20 @@ def run_tf1(request, tools):
     }
     model_path = request["modelPath"]
     progress("loading-model", f"loading {model_path}")
-    g, sess, source, sm, tags = load_graph(tf, v1, model_path)
+    bns = bn_layers(request)
+    overrides = request.get("trainingOverrides") or {}
+    g, sess, source, sm, tags, ov = load_graph(tf, v1, model_path, overrides, [b["layer"] for b in bns])
     warnings = []
     notes = []
+    # trainingOverrides: what was rewired, and every entry that could not be applied, said precisely
+    layer_training = {r["layer"]: r["training"] for r in ov["rewired"]}
+    for r in ov["rewired"]:
+        notes.append("trainingOverrides[%r]: %s built with training=%s (%d op(s) read a constant instead of the training placeholder)"
+                     % (r["key"], r["layer"], r["training"], len(r["ops"])))
+    for u in ov["unusedKeys"]:
+        warnings.append("trainingOverrides[%r] is not applied: it %s" % (u["key"], u["reason"]))
+    for r in ov["notRewired"]:
+        warnings.append("trainingOverrides[%r] is not applied to %s: %s" % (r["key"], r["layer"], r["reason"]))
     try:
         with g.as_default():
             gvars = {v.op.name: v for v in v1.global_variables()}
@@ -455,8 +472,6 @@ def run_tf1(request, tools):
             flags, unknown_flags = training_inputs(g, tf1.get("trainingInputs"))
             if unknown_flags:
                 warnings.append("training input(s) recorded by the reader are not bool placeholders of this graph: " + ", ".join(unknown_flags))
-            if request.get("trainingOverrides"):
-                warnings.append("trainingOverrides are not applied to a TF1 graph (as in the oracle): every training placeholder is fed `training`")
             if not flags:
                 warnings.append("the graph has no training placeholder: `training` cannot be fed, BatchNorm modes are fixed in the graph")
 
@@ -537,7 +552,6 @@ def run_tf1(request, tools):
                 for var, val in zip(all_vars, values):
                     var.load(val, sess)
 
-            bns = bn_layers(request)
             bn_t = {b["layer"]: bn_tensors(g, b["layer"]) for b in bns}
 
             def probe():
@@ -647,7 +661,8 @@ def run_tf1(request, tools):
         ga = layer_after.get(b["layer"], (0.0, None))[0]
         if mode_seen is None:
             deduced.append(b["layer"])
-            mode_seen = "batch" if (cfg["training"] and flags) else "moving"
+            t = layer_training.get(b["layer"], cfg["training"] and bool(flags))
+            mode_seen = "batch" if t else "moving"
         mmd = drift.get(b["mm"], 0.0)
         mvd = drift.get(b["mv"], 0.0)
         batch_norms.append({
@@ -683,7 +698,10 @@ def run_tf1(request, tools):
         "warnings": warnings,
         "tf1": {"trainingInputs": flags, "loss": loss.name if loss is not None else None,
                 "output": output.name if output is not None else None,
-                "feeds": described, "varList": var_list_names, "updateOpsRun": update_names, "notes": notes},
+                "feeds": described, "varList": var_list_names, "updateOpsRun": update_names, "notes": notes,
+                "trainingOverridesApplied": ov["applied"],
+                "trainingOverrides": {"rewired": [{"layer": r["layer"], "key": r["key"], "training": r["training"], "ops": r["ops"]} for r in ov["rewired"]],
+                                      "notRewired": ov["notRewired"], "unusedKeys": ov["unusedKeys"]}},
     }
     if gap_before is not None:
         result["modelTrainInferenceGapBefore"] = gap_before

@@ -55,10 +55,13 @@ def tf1_hypothesis(e, cfg):
             run_updates = {u for u in allu for s in uo["scopes"] if re.match(s, u)}
     changed = {}
     bns = {}
+    overrides = cfg.get("trainingOverrides") or {}
     for b in e["batchNorms"]:
         ups = set(b["updateOpsInCollection"]) & run_updates
-        stats = bool(training and ups)
-        bns[b["layer"]] = {"movingStatsChanged": stats, "normalizesWith": "batch" if training else "moving"}
+        key = C.tf1_override_key(b["layer"], overrides)  # nearest enclosing trainingOverrides scope wins
+        t = overrides[key] if key is not None else training
+        stats = bool(t and ups)
+        bns[b["layer"]] = {"movingStatsChanged": stats, "normalizesWith": "batch" if t else "moving"}
         for k in ("moving_mean", "moving_variance"):
             changed[b[k]] = stats
     for v in e["variables"]:
@@ -67,7 +70,10 @@ def tf1_hypothesis(e, cfg):
                 continue
             changed[v["name"]] = v["name"] in var_list
     src = ["A2", "A3", "A4", "A6"] + (["B1"] if "slim" in e["fixture"] else [])
-    return {"source": "SEMANTICS.md " + ",".join(src) + " (rule: optimised <=> in var_list; stats move <=> training && update op selected)",
+    rule = "optimised <=> in var_list; stats move <=> training && update op selected"
+    if overrides:
+        rule += "; training of a BatchNorm = its nearest trainingOverrides scope, else the fed is_training"
+    return {"source": "SEMANTICS.md " + ",".join(src) + " (rule: %s)" % rule,
             "changed": changed, "batchNorms": bns}
 
 
@@ -185,6 +191,25 @@ tf1("tf1_slim_training_false", "tf1_slim", "slim graph, is_training False", patt
 tf1("tf1_resource_seed", "tf1_resource", "resource variables + control flow v2, seed config", freeze=ABC)
 tf1("tf1_resource_training_false", "tf1_resource", "resource variables, is_training False", freeze=ABC, training=False)
 tf1("tf1_resource_scoped_D", "tf1_resource", "resource variables, update ops of scope D only", freeze=ABC, updateOps={"scopes": ["D"]})
+
+# ---- TF1 trainingOverrides: the oracle rewires the overridden BatchNorm scopes to a constant training flag
+# (fi_common.tf1_apply_training_overrides), exactly as the Python verify engine does
+OFF_ABC = {"A": False, "B": False, "C": False}
+tf1("tf1_seed_override_frozen_false", "tf1_seed", "trainingOverrides A,B,C=False (the frozen blocks built with training=False), exclude A,B,C, all UPDATE_OPS: frozen stats stay, D trains and updates", freeze=ABC, trainingOverrides=OFF_ABC)
+tf1("tf1_seed_override_frozen_false_scoped_A", "tf1_seed", "overrides A,B,C=False, update ops only from scope 'A': A's update op runs but its cond takes the inference branch, D's never runs", freeze=ABC, trainingOverrides=OFF_ABC, updateOps={"scopes": ["A"]})
+tf1("tf1_seed_override_frozen_false_scoped_D", "tf1_seed", "overrides A,B,C=False and update ops of scope 'D/' only", freeze=ABC, trainingOverrides=OFF_ABC, updateOps={"scopes": ["D/"]})
+tf1("tf1_seed_override_D_true_training_false", "tf1_seed", "is_training fed False, trainingOverrides D=True: only D normalizes with batch statistics and updates them", freeze=ABC, training=False, trainingOverrides={"D": True})
+tf1("tf1_seed_override_nested", "tf1_seed", "overrides A=False but A/batch_normalization=True (the nearer entry wins), B=False; nothing frozen", trainingOverrides={"A": False, "A/batch_normalization": True, "B": False})
+tf1("tf1_seed_override_unused_key", "tf1_seed", "overrides C=False and E=False (E covers no BatchNorm: reported, not applied), exclude A,B,C", freeze=ABC, trainingOverrides={"C": False, "E": False})
+tf1("tf1_seed_ckpt_override_frozen_false", "tf1_seed", "overrides A,B,C=False on the .meta + checkpoint", artifact="ckpt/model.ckpt.meta", freeze=ABC, trainingOverrides=OFF_ABC)
+tf1("tf1_seed_saved_train_op_override_frozen_false", "tf1_seed", "the saved train op (all UPDATE_OPS) on the graph rewired with A,B,C=False", useSavedTrainOp=True, freeze=ABC, trainingOverrides=OFF_ABC)
+tf1("tf1_nonfused_override_frozen_false", "tf1_nonfused", "fused=False BN (moments + AssignMovingAvg), overrides A,B,C=False, all UPDATE_OPS", freeze=ABC, trainingOverrides=OFF_ABC)
+tf1("tf1_nonfused_ckpt_override_mixed", "tf1_nonfused", "fused=False from .meta, is_training False, overrides C=True and D=True, update ops of scope C only: C updates, D batch stats without update", artifact="ckpt/model.ckpt.meta", freeze=ABC, training=False, trainingOverrides={"C": True, "D": True}, updateOps={"scopes": ["C"]})
+tf1("tf1_slim_override_frozen_false", "tf1_slim", "slim graph, prefix exclude A/,B/,C/, overrides A,B,C=False", patternSyntax="prefix", freeze=["A/", "B/", "C/"], trainingOverrides=OFF_ABC)
+tf1("tf1_slim_saved_train_op_override_frozen_false", "tf1_slim", "slim create_train_op (whole UPDATE_OPS) on the graph rewired with A,B,C=False", useSavedTrainOp=True, freeze=ABC, trainingOverrides=OFF_ABC)
+tf1("tf1_resource_override_frozen_false", "tf1_resource", "control flow v2 (If) + resource variables, overrides A,B,C=False, all UPDATE_OPS", freeze=ABC, trainingOverrides=OFF_ABC)
+tf1("tf1_resource_override_mixed_training_false", "tf1_resource", "control flow v2, is_training False, overrides B=True and D=True, update ops of scope D only: B batch stats without update, D updates and trains", freeze=ABC, training=False, trainingOverrides={"B": True, "D": True}, updateOps={"scopes": ["D"]})
+tf1("tf1_bool_placeholder_override_all_false", "tf1_bool_placeholder", "plain bool placeholder fed True, every scope overridden False (A-D): nothing normalizes with batch statistics", freeze=ABC, trainingOverrides={"A": False, "B": False, "C": False, "D": False})
 
 
 # ---- tf_keras (Keras 2) --------------------------------------------------------------------------

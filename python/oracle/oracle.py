@@ -135,13 +135,15 @@ def run_tf1(cfg, model_path, exp):
     notes = []
     with g.as_default():
         sess = v1.Session(graph=g)
-        if model_path.endswith(".meta"):
-            saver = v1.train.import_meta_graph(model_path)
-            saver.restore(sess, model_path[: -len(".meta")])
-            source = "import_meta_graph + Saver.restore"
-        else:
-            v1.saved_model.loader.load(sess, ["train"], model_path)
-            source = "saved_model.loader.load(tags=['train'])"
+        # trainingOverrides: the BatchNorm scopes they cover read a constant instead of is_training (the same
+        # rewrite of the MetaGraphDef as the Python verify engine, fi_common.tf1_load)
+        source, ov = C.tf1_load(v1, sess, model_path, ["train"], cfg["trainingOverrides"],
+                                [b["layer"] for b in exp["batchNorms"]], [gi["isTraining"]])
+        for u in ov["unusedKeys"]:
+            notes.append("trainingOverrides[%r] not applied: %s" % (u["key"], u["reason"]))
+        for r in ov["notRewired"]:
+            notes.append("trainingOverrides[%r] not applied to %s: %s" % (r["key"], r["layer"], r["reason"]))
+        layer_training = {r["layer"]: r["training"] for r in ov["rewired"]}
         x = g.get_tensor_by_name(gi["input"])
         y = g.get_tensor_by_name(gi["target"])
         is_training = g.get_tensor_by_name(gi["isTraining"])
@@ -222,12 +224,15 @@ def run_tf1(cfg, model_path, exp):
             "movingVarianceChanged": changed_by_name[b["moving_variance"]],
             "gammaChanged": changed_by_name.get(b["gamma"]) if b.get("gamma") else None,
             "betaChanged": changed_by_name.get(b["beta"]) if b.get("beta") else None,
-            "trainingFed": bool(cfg["training"]),
+            "trainingFed": layer_training.get(b["layer"], bool(cfg["training"])),
             "normalizationCheck": errs,
         })
         bn_obs.append(o)
     extra = {
         "loadedWith": source,
+        "trainingOverridesApplied": ov["applied"],
+        **({"trainingOverridesRewired": [{k: r[k] for k in ("layer", "key", "training", "ops")} for r in ov["rewired"]]}
+           if cfg["trainingOverrides"] else {}),
         "varList": sorted(opt_vars),
         "updateOpsRun": update_names,
         "notes": notes,

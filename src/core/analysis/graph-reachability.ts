@@ -140,6 +140,11 @@ export interface ReachOptions {
   readonly blocked?: ReadonlySet<number>;
   /** Value of a training-flag placeholder; null when it is not one. */
   readonly trainingFlag?: FlagResolver;
+  /**
+   * The value a consumer op reads for one of its inputs in place of the tensor it is wired to (a config
+   * trainingOverrides entry rewires the training flag inside a BatchNorm scope), or null to evaluate the input.
+   */
+  readonly flagOverride?: (consumer: number, source: number) => boolean | null;
 }
 
 export interface Reachability {
@@ -174,7 +179,7 @@ export function reachableOps(index: GraphIndex, seeds: readonly number[], option
   while (stack.length) index.forEachInput(stack.pop()!, visit);
 
   // Forward deadness among reached nodes.
-  const evaluator = new BoolEvaluator(index, options.trainingFlag ?? (() => null));
+  const evaluator = new BoolEvaluator(index, options.trainingFlag ?? (() => null), options.flagOverride);
   const dead = new Uint8Array(n);
   const liveMergeInputs = new Int32Array(n);
   const deadSwitchOutput = new Int32Array(n).fill(-2);
@@ -185,8 +190,7 @@ export function reachableOps(index: GraphIndex, seeds: readonly number[], option
     const node = index.nodes[i]!;
     if (isMerge(node.op)) liveMergeInputs[i] = index.dataInputCount(i);
     if (isSwitch(node.op)) {
-      const predEdge = index.dataInput(i, 1);
-      const v = predEdge ? evaluator.value(predEdge[0], predEdge[1]) : null;
+      const v = evaluator.inputValue(i, 1);
       if (v !== null) {
         resolvedSwitches++;
         // Output 0 carries the false branch, output 1 the true branch.
@@ -233,6 +237,7 @@ class BoolEvaluator {
   constructor(
     private readonly index: GraphIndex,
     private readonly flag: FlagResolver,
+    private readonly override?: (consumer: number, source: number) => boolean | null,
   ) {}
 
   value(src: number, output: number, depth = 0): boolean | null {
@@ -244,9 +249,16 @@ class BoolEvaluator {
     return v;
   }
 
+  /** Value of the k-th data input of a node, as that node reads it. */
+  inputValue(consumer: number, k: number): boolean | null {
+    return this.input(consumer, k, -1);
+  }
+
   private input(src: number, k: number, depth: number): boolean | null {
     const e = this.index.dataInput(src, k);
-    return e ? this.value(e[0], e[1], depth + 1) : null;
+    if (!e) return null;
+    const o = this.override?.(src, e[0]) ?? null;
+    return o !== null ? o : this.value(e[0], e[1], depth + 1);
   }
 
   private compute(src: number, output: number, depth: number): boolean | null {

@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, matchPattern, applyConfigEdits, parseFreezeConfig } from '../../../src/core/analysis/index';
 import type { AnalysisResult, Finding } from '../../../src/core/analysis/types';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../../helpers/paths';
 import { config, expected, hasFixture, openFixture } from './helpers';
 
 const SEED = config({ freeze: ['A', 'B', 'C'], training: true });
@@ -80,13 +83,25 @@ test('seed: each fix removes the drift when applied to the config text', { skip 
   assert.equal(bn(r1, 'D').movingStatsUpdate, true);
   assert.deepEqual(codes(r1.findings), ['frozen-bn-batch-stats:A/batch_normalization', 'frozen-bn-batch-stats:B/batch_normalization', 'frozen-bn-batch-stats:C/batch_normalization']);
 
-  // 2. training=False for the frozen scopes (a rebuilt graph): no drift, no batch-statistics gap, nothing left.
+  // 2. training=False for the frozen scopes: no drift, no batch-statistics gap, nothing left.
   const t2 = applyConfigEdits(text, first.findings.flatMap((f) => f.fixes[1]!.edits));
-  const r2 = analyze(model, parseFreezeConfig(t2, 'x').config!, t2);
+  const c2 = parseFreezeConfig(t2, 'x').config!;
+  const r2 = analyze(model, c2, t2);
   assert.deepEqual(codes(r2.findings), []);
   assert.equal(bn(r2, 'A').normalizesWith, 'moving');
   assert.equal(bn(r2, 'A').movingStatsUpdate, false);
   assert.equal(bn(r2, 'D').movingStatsUpdate, true);
+  // Verified with real TensorFlow: the oracle case tf1_seed_override_frozen_false is exactly this config (the
+  // graph rewired so A-C read training=False), and every variable and BatchNorm agrees with it.
+  assert.deepEqual(c2.trainingOverrides, { A: false, B: false, C: false });
+  const obsFile = path.join(repoRoot, 'test/oracle/observations/tf1_seed_override_frozen_false.json');
+  const obs = JSON.parse(readFileSync(obsFile, 'utf8')) as { trainingOverridesApplied: boolean; variables: { name: string; changed: boolean }[]; batchNorms: { layer: string; normalizesWith?: string; movingStatsChanged: boolean }[] };
+  assert.equal(obs.trainingOverridesApplied, true);
+  for (const v of obs.variables) assert.equal(variable(r2, v.name).changes, v.changed, v.name);
+  for (const b of obs.batchNorms) {
+    const p = r2.batchNorms.find((x) => x.layer === b.layer)!;
+    assert.deepEqual([p.normalizesWith, p.movingStatsUpdate], [b.normalizesWith, b.movingStatsChanged], b.layer);
+  }
 
   // 3. unfreeze gamma/beta of A: A trains as a whole.
   const t3 = applyConfigEdits(text, first.findings[0]!.fixes[2]!.edits);

@@ -46,6 +46,14 @@ const SUBSET = [
   'tf1_slim_train_op_collection_first',
   'tf1_resource_scoped_D',
   'tf1_bool_placeholder_false',
+  // trainingOverrides rewired into the graph (fi_common.tf1_apply_training_overrides): fused v1 cond, .meta,
+  // non-fused, slim with its saved train op, control flow v2, mixed true/false, a key covering no BatchNorm.
+  'tf1_seed_override_frozen_false',
+  'tf1_seed_override_D_true_training_false',
+  'tf1_seed_override_unused_key',
+  'tf1_nonfused_ckpt_override_mixed',
+  'tf1_slim_saved_train_op_override_frozen_false',
+  'tf1_resource_override_mixed_training_false',
 ];
 const ALL = readdirSync(casesDir).filter((f) => /^tf1_.*\.freeze\.json$/.test(f)).map((f) => f.replace(/\.freeze\.json$/, '')).sort();
 const selected = (process.env.FREEZE_INSPECTOR_TF1_ALL === '1' ? ALL : SUBSET).filter((n) => existsSync(path.join(obsDir, `${n}.json`)));
@@ -137,6 +145,87 @@ for (const name of selected) {
     t.diagnostic(`${oracle.variables.length}/${oracle.variables.length} variables agree; batch of ${selected.length} case(s) in one process: ${(ms / 1000).toFixed(1)} s`);
   });
 }
+
+type Tf1Details = VerifyResult & {
+  tf1: {
+    trainingOverridesApplied: boolean;
+    trainingOverrides: { rewired: { layer: string; key: string; training: boolean; ops: string[] }[]; notRewired: { layer: string; key: string; reason: string }[]; unusedKeys: { key: string; reason: string }[] };
+  };
+};
+
+test('python engine, TF1: trainingOverrides are rewired into the graph and reported, never silently ignored', { skip: (!haveVenv && `${py215} absent`) || (!selected.includes('tf1_seed_override_unused_key') && 'no observation'), timeout: 900_000 }, async () => {
+  const { results } = await runAll();
+  const frozen = results.get('tf1_seed_override_frozen_false') as Tf1Details;
+  assert.ok(frozen && !(frozen instanceof Error));
+  assert.equal(frozen.tf1.trainingOverridesApplied, true);
+  assert.deepEqual(frozen.tf1.trainingOverrides.rewired.map((r) => [r.layer, r.key, r.training]), ['A', 'B', 'C'].map((s) => [`${s}/batch_normalization`, s, false]));
+  assert.ok(frozen.tf1.trainingOverrides.rewired.every((r) => r.ops.some((o) => /\/cond(_\d+)?\/pred_id$/.test(o))), 'the cond predicates read the constant');
+  assert.ok(!frozen.warnings.some((w) => /trainingOverrides/.test(w)), frozen.warnings.join('; '));
+  assert.equal(frozen.agreement, 1);
+  // control flow v2: the forward If ops and their gradient If ops read the constant
+  const v2 = results.get('tf1_resource_override_mixed_training_false') as Tf1Details;
+  assert.ok(v2 && !(v2 instanceof Error));
+  const d = v2.tf1.trainingOverrides.rewired.find((r) => r.layer === 'D/batch_normalization')!;
+  assert.ok(d.ops.includes('D/batch_normalization/cond') && d.ops.some((o) => o.startsWith('gradients/D/batch_normalization/')), d.ops.join(', '));
+  assert.deepEqual(v2.batchNorms.map((b) => [b.layer, b.normalizedWith, b.updatedMovingStats]), [
+    ['A/batch_normalization', 'moving', false],
+    ['B/batch_normalization', 'batch', false],
+    ['C/batch_normalization', 'moving', false],
+    ['D/batch_normalization', 'batch', true],
+  ]);
+  const unused = results.get('tf1_seed_override_unused_key') as Tf1Details;
+  assert.ok(unused && !(unused instanceof Error));
+  assert.deepEqual(unused.tf1.trainingOverrides.unusedKeys.map((u) => u.key), ['E']);
+  assert.ok(unused.warnings.some((w) => /trainingOverrides\['E'\] is not applied: it covers no BatchNorm layer/.test(w)), unused.warnings.join('; '));
+});
+
+test('python engine, TF1: an override cannot change a BatchNorm built with a constant training flag; the analysis says so and agrees', { skip: !haveVenv && `${py215} absent`, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-tf1-const-'));
+  try {
+    // A real TF1 SavedModel: scope A's BatchNorm is built with training=False (a Python constant: no cond, no
+    // placeholder), scope D's with the is_training placeholder.
+    execFileSync(py215, ['-c', [
+      'import tensorflow as tf',
+      'v1 = tf.compat.v1',
+      'v1.disable_v2_behavior()',
+      'x = v1.placeholder(tf.float32, [None, 6], name="x")',
+      'y = v1.placeholder(tf.float32, [None, 4], name="y")',
+      't = v1.placeholder_with_default(True, [], name="is_training")',
+      'with v1.variable_scope("A"):',
+      '    h = v1.layers.batch_normalization(v1.layers.dense(x, 5), training=False)',
+      'with v1.variable_scope("D"):',
+      '    out = v1.layers.batch_normalization(v1.layers.dense(h, 4), training=t)',
+      'loss = tf.reduce_mean(tf.square(out - y), name="loss")',
+      'with tf.control_dependencies(v1.get_collection(v1.GraphKeys.UPDATE_OPS)):',
+      '    train = v1.train.GradientDescentOptimizer(0.1).minimize(loss)',
+      'v1.add_to_collection("train_op", train)',
+      'with v1.Session() as s:',
+      '    s.run(v1.global_variables_initializer())',
+      '    b = v1.saved_model.builder.SavedModelBuilder("sm")',
+      '    b.add_meta_graph_and_variables(s, ["train"])',
+      '    b.save()',
+    ].join('\n')], { cwd: dir, stdio: 'ignore', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    const h = await openModel(path.join(dir, 'sm'));
+    const text = JSON.stringify({ model: './sm', runtime: 'tf1-graph', training: true, trainingOverrides: { A: true, D: false } });
+    const config = parseFreezeConfig(text, path.join(dir, 'x.freeze.json')).config!;
+    const analysis = analyze(h.model, config, text);
+    const req = buildVerifyRequest({ requestId: 'const', model: h.model, config, configPath: null, analysis, settings });
+    await h.close();
+    // the analysis: A keeps its constant (the override cannot reach it), D follows its override
+    assert.deepEqual(analysis.batchNorms.map((b) => [b.layer, b.normalizesWith, b.movingStatsUpdate]), [['A/batch_normalization', 'moving', false], ['D/batch_normalization', 'moving', false]]);
+    const info = analysis.findings.find((f) => f.code === 'training-flag-fixed-in-graph');
+    assert.deepEqual(info?.configPath, ['trainingOverrides', 'A']);
+    const r = (await runPythonBatch({ interpreter: py215 }, [req])).get('const') as Tf1Details;
+    if (r instanceof Error || !r) assert.fail(`const: ${(r as Error | undefined)?.message ?? 'no result'}`);
+    assert.deepEqual(r.batchNorms.map((b) => [b.layer, b.normalizedWith, b.updatedMovingStats]), [['A/batch_normalization', 'moving', false], ['D/batch_normalization', 'moving', false]]);
+    assert.deepEqual(r.tf1.trainingOverrides.rewired.map((x) => x.layer), ['D/batch_normalization']);
+    assert.deepEqual(r.tf1.trainingOverrides.notRewired.map((x) => [x.layer, x.key]), [['A/batch_normalization', 'A']]);
+    assert.ok(r.warnings.some((w) => /trainingOverrides\['A'\] is not applied to A\/batch_normalization: no op of the layer reads the training placeholder/.test(w)), r.warnings.join('; '));
+    assert.equal(r.agreement, 1, JSON.stringify(r.variables.filter((v) => !v.agree)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('python engine, TF1: a graph with no loss to minimize is refused clearly, never guessed', { skip: !haveVenv && `${py215} absent`, timeout: 300_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-tf1-noloss-'));

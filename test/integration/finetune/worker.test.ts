@@ -2,7 +2,7 @@
 // the worker within a second and leaves no thread behind; nothing is written into the model's folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { generated, sharedReal } from '../../helpers/paths';
 import { openModel } from '../../../src/core/open';
@@ -84,6 +84,47 @@ test('worker: cancel stops a long run within 1 s and leaves no worker thread', {
   const small = await requestFor(k2, {}, 1, 4);
   const r = await new TfjsWorkerEngine(locateWorker()).run(small, () => {});
   assert.equal(r.steps, 1);
+});
+
+function threadCount(): number {
+  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+}
+
+test('worker with 2 wasm threads: cancel within 1 s ends the worker and its pthreads', { skip: (!existsSync(vww) || process.platform !== 'linux') && 'shared fixture vww_96.h5 absent (or not Linux)' }, async () => {
+  const saved = process.env.FREEZE_INSPECTOR_WASM_THREADS;
+  process.env.FREEZE_INSPECTOR_WASM_THREADS = '2';
+  try {
+    const baseline = threadCount();
+    const req = await requestFor(vww, {}, 200, 32);
+    const ac = new AbortController();
+    let onFirstStep: () => void = () => {};
+    const firstStep = new Promise<void>((resolve) => (onFirstStep = resolve));
+    let detail = '';
+    const run = new TfjsWorkerEngine(locateWorker()).run(req, (e) => e.type === 'step' && onFirstStep(), ac.signal);
+    run.catch(() => {}); // asserted below
+    await firstStep;
+    const during = threadCount();
+    const t0 = performance.now();
+    ac.abort();
+    await assert.rejects(run, (e: unknown) => isFreezeInspectorError(e) && e.reason === 'cancelled');
+    assert.ok(performance.now() - t0 < 1000, `cancel took ${(performance.now() - t0).toFixed(0)} ms`);
+    // The worker thread plus a pool of pthread workers were running; all of them end with the worker.
+    assert.ok(during >= baseline + 2, `threads during the run: ${during}, before: ${baseline}`);
+    let after = threadCount();
+    for (let i = 0; i < 40 && after > baseline; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = threadCount();
+    }
+    assert.ok(after <= baseline, `threads after cancel: ${after}, before the run: ${baseline}`);
+    const r = await new TfjsWorkerEngine(locateWorker()).run(await requestFor(k2, {}, 1, 4), (e) => {
+      if (e.type === 'progress' && /wasm/.test(e.message)) detail = e.message;
+    });
+    assert.equal(r.steps, 1);
+    assert.match(r.engineDetail, /SIMD, 2 threads/, detail);
+  } finally {
+    if (saved === undefined) delete process.env.FREEZE_INSPECTOR_WASM_THREADS;
+    else process.env.FREEZE_INSPECTOR_WASM_THREADS = saved;
+  }
 });
 
 test('worker: a subclassed model is refused with the list of unsupported layers', { skip: !existsSync(generated('k2_subclassed/saved_model')) && 'fixture absent' }, async () => {

@@ -127,3 +127,42 @@ test('cost is linear: 10x the graph takes about 10x the time, not 100x', () => {
   assert.equal(r.deadCount, 1000);
   assert.ok(large / small < 40, `50k nodes took ${(large / small).toFixed(1)}x the time of 5k`);
 });
+
+test('trainingOverrides: a Switch inside an overridden BatchNorm scope reads the override, the others the fed flag', async () => {
+  const { tf1ScopeOfOp, tf1OverrideKey } = await import('../../../src/core/analysis/runtimes/tf1-graph');
+  // one is_training placeholder (through an Identity chain outside the layers) drives two BatchNorm conds
+  const bool = { dtype: { kind: 'type' as const, value: 'bool' } };
+  const nodes = [
+    node('is_training', 'Placeholder', [], bool),
+    node('flag', 'Identity', ['is_training']),
+    node('v', 'VariableV2'),
+    ...['A/bn', 'D/bn'].flatMap((l) => [
+      node(`${l}/cond/pred_id`, 'Identity', ['flag']),
+      node(`${l}/cond/Switch`, 'Switch', ['v', `${l}/cond/pred_id`]),
+      node(`${l}/cond/update`, 'AssignSub', [`${l}/cond/Switch:1`, `${l}/cond/Switch:1`]),
+      node(`${l}/cond/keep`, 'Identity', [`${l}/cond/Switch:0`]),
+      node(`${l}/cond/Merge`, 'Merge', [`${l}/cond/keep`, `${l}/cond/update`]),
+    ]),
+    node('train', 'NoOp', ['^A/bn/cond/Merge', '^D/bn/cond/Merge']),
+  ];
+  const g = new GraphIndex(graph(nodes));
+  const layers = ['A/bn', 'D/bn'];
+  const overrides = { A: true, 'D/bn': false };
+  assert.equal(tf1OverrideKey('A/bn', overrides), 'A');
+  assert.equal(tf1OverrideKey('D/bn', { D: true, 'D/bn': false }), 'D/bn', 'the nearest enclosing entry wins');
+  assert.equal(tf1ScopeOfOp('gradients/A/bn/cond/Merge_grad/cond_grad', layers), 'A/bn', 'gradient ops belong to their layer');
+  assert.equal(tf1ScopeOfOp('A/bnx/cond', layers), null);
+  const flagOverride = (consumer: number, source: number) => {
+    const layer = tf1ScopeOfOp(g.nodes[consumer]!.name, layers);
+    const key = layer === null ? undefined : tf1OverrideKey(layer, overrides);
+    const src = g.nodes[source]!.name;
+    return key !== undefined && (src === 'is_training' || src === 'flag') ? overrides[key as keyof typeof overrides] : null;
+  };
+  // fed False: A overridden True runs its update branch, D overridden False keeps it dead
+  const r = reachableOps(g, [g.find('train')], { trainingFlag: (n) => (n.name === 'is_training' ? false : null), flagOverride });
+  assert.equal(r.resolvedSwitches, 2);
+  assert.deepEqual(runs(g, r).filter((n) => /\/(update|keep)$/.test(n)), ['A/bn/cond/update', 'D/bn/cond/keep']);
+  // without the override both follow the fed flag
+  const plain = reachableOps(g, [g.find('train')], { trainingFlag: (n) => (n.name === 'is_training' ? false : null) });
+  assert.deepEqual(runs(g, plain).filter((n) => /\/(update|keep)$/.test(n)), ['A/bn/cond/keep', 'D/bn/cond/keep']);
+});

@@ -50,6 +50,6 @@ export const FINDING_CATALOG: Readonly<Record<FindingCode, { readonly severity: 
   'training-flag-fixed-in-graph': {
     severity: 'info',
     title: 'is_training is a constant in the graph',
-    help: 'The saved graph fixes the BatchNorm mode; the config training flag cannot change it without rebuilding the graph.',
+    help: 'The saved graph fixes the BatchNorm mode; neither the config training flag nor a trainingOverrides entry can change it without rebuilding the graph.',
   },
 };

@@ -18,9 +18,11 @@ export const frozenBnStatsDrift: FindingRule = (p) => {
   return drifting.map((a): Finding => {
     const fixes: Fix[] = [];
     const scope = coverScopes([a.bn.layer], [a.bn.layer, ...keepOut])[0]!;
-    // In a TF1 graph one is_training placeholder usually drives every BatchNorm: calling only the frozen
-    // part with training=False means rebuilding the graph, which the saved graph (and a verification run on
-    // it) cannot show. Restricting the update ops is a change of the train op alone, so it is preferred there.
+    // In a TF1 graph one is_training placeholder usually drives every BatchNorm: building only the frozen
+    // part with training=False means changing the model code (its own flag), while restricting the update ops
+    // is a change of the train op alone, so the latter stays preferred there. Both are verifiable: the Python
+    // engine (like the oracle, case tf1_seed_override_frozen_false) rewires the saved graph so the overridden
+    // scopes read a constant training flag.
     if (restrictFix) fixes.push({ ...restrictFix, isPreferred: true });
     fixes.push({
       title:

@@ -13,8 +13,8 @@ export type TrainingSource =
   | { readonly kind: 'override'; readonly key: string }
   /** The saved functional graph records `layer(x, training=...)`. */
   | { readonly kind: 'recorded-call'; readonly layer: string }
-  /** TF1: `is_training` is a constant attribute of the op in the graph. */
-  | { readonly kind: 'graph-constant' }
+  /** TF1: `is_training` is a constant attribute of the op in the graph (a trainingOverrides entry `overrideIgnored` cannot change it). */
+  | { readonly kind: 'graph-constant'; readonly overrideIgnored?: string }
   /** TF1: `is_training` is a placeholder; its value comes from the config. */
   | { readonly kind: 'graph-placeholder'; readonly placeholder: string };
 
@@ -88,7 +88,7 @@ export function describeTraining(f: BnFacts, flagName: string): string {
     case 'recorded-call':
       return s.layer === f.bn.layer ? `called with ${v} in the saved graph` : `inside "${s.layer}", called with ${v} in the saved graph`;
     case 'graph-constant':
-      return `${v}, a constant in the graph`;
+      return s.overrideIgnored !== undefined ? `${v}, a constant in the graph (config trainingOverrides["${s.overrideIgnored}"] cannot change it)` : `${v}, a constant in the graph`;
     case 'graph-placeholder':
       return `${v}, fed to placeholder "${s.placeholder}" from the config "training"`;
   }

@@ -125,7 +125,8 @@ export function analyzeTf1Updates(model: Model, config: FreezeConfig, graphIndex
     const noTrainOp = config.useSavedTrainOp ? ' ("useSavedTrainOp" is set, but the graph has no train op)' : '';
     updateOpsSource = `the config's ${describeSetting(config.updateOps)} decides: the train op is minimize(loss, var_list) under control_dependencies(those UPDATE_OPS)${noTrainOp}${hasCollection ? '' : '; the graph has no update_ops collection, so the BatchNorm update ops found in it stand in'}`;
   }
-  const reach = reachableOps(index, seeds, { ...(blocked ? { blocked } : {}), trainingFlag });
+  const flagOverride = trainingOverrideResolver(index, model, config);
+  const reach = reachableOps(index, seeds, { ...(blocked ? { blocked } : {}), trainingFlag, ...(flagOverride ? { flagOverride } : {}) });
   const written = new Map<string, string>();
   if (usesSavedTrainOp) {
     for (let i = 0; i < reach.runs.length; i++) {
@@ -202,12 +203,86 @@ function updatesWithoutGraph(config: FreezeConfig): Tf1UpdateAnalysis {
   };
 }
 
-/** The training flag of a TF1 BatchNorm: a per-scope override, else a constant in the graph, else the config. */
+/** The trainingOverrides entry deciding a TF1 layer: the nearest enclosing scope (fi_common.tf1_override_key). */
+export function tf1OverrideKey(layer: string, overrides: Readonly<Record<string, boolean>>): string | undefined {
+  return scopeChain(layer).find((s) => overrides[s] !== undefined);
+}
+
+const GRADIENT_PREFIX = /^(?:.*\/)?gradients(?:_\d+)?\//;
+/** Ops that pass the training flag on unchanged between the placeholder and a BatchNorm scope. */
+const FLAG_CHAIN_OPS = new Set(['Identity', 'Snapshot', 'StopGradient', 'Cast']);
+
+/** The BatchNorm layer whose scope holds an op, '<layer>/...' or its gradient 'gradients/<layer>/...' (longest layer wins). */
+export function tf1ScopeOfOp(opName: string, layers: readonly string[]): string | null {
+  const m = GRADIENT_PREFIX.exec(opName);
+  const names = m ? [opName, opName.slice(m[0].length)] : [opName];
+  let best: string | null = null;
+  for (const l of layers) if ((best === null || l.length > best.length) && names.some((n) => n.startsWith(`${l}/`))) best = l;
+  return best;
+}
+
+/**
+ * trainingOverrides the way the oracle and the Python engine apply them to a TF1 graph
+ * (fi_common.tf1_apply_training_overrides): inside an overridden BatchNorm layer's scope (and its gradient
+ * scope), an op reading a bool placeholder, directly or through an Identity/Cast chain outside that scope,
+ * reads the override value instead. null when the config has no override covering a BatchNorm.
+ */
+function trainingOverrideResolver(index: GraphIndex, model: Model, config: FreezeConfig): ((consumer: number, source: number) => boolean | null) | null {
+  const layers = model.batchNorms.map((b) => b.layer);
+  const decided = new Map<string, boolean>();
+  for (const l of layers) {
+    const key = tf1OverrideKey(l, config.trainingOverrides);
+    if (key !== undefined) decided.set(l, config.trainingOverrides[key]!);
+  }
+  if (decided.size === 0) return null;
+  const scopeMemo = new Map<number, string | null>();
+  const scopeOf = (i: number) => {
+    if (!scopeMemo.has(i)) scopeMemo.set(i, tf1ScopeOfOp(index.nodes[i]!.name, layers));
+    return scopeMemo.get(i)!;
+  };
+  const flagMemo = new Map<number, boolean>();
+  const isFlag = (i: number): boolean => {
+    const chain: number[] = [];
+    let cur = i;
+    let result = false;
+    for (let hops = 0; hops < 64; hops++) {
+      const known = flagMemo.get(cur);
+      if (known !== undefined) {
+        result = known;
+        break;
+      }
+      chain.push(cur);
+      const node = index.nodes[cur]!;
+      if (node.op === 'Placeholder' || node.op === 'PlaceholderWithDefault') {
+        const dtype = node.attrs['dtype'];
+        result = dtype?.kind === 'type' && dtype.value === 'bool';
+        break;
+      }
+      const next = FLAG_CHAIN_OPS.has(node.op) ? index.dataInput(cur, 0) : null;
+      if (!next) break;
+      cur = next[0];
+    }
+    for (const c of chain) flagMemo.set(c, result);
+    return result;
+  };
+  return (consumer, source) => {
+    const layer = scopeOf(consumer);
+    const value = layer === null ? undefined : decided.get(layer);
+    if (value === undefined || !isFlag(source) || scopeOf(source) === layer) return null;
+    return value;
+  };
+}
+
+/**
+ * The training flag of a TF1 BatchNorm: a constant in the graph, else a per-scope override, else the config.
+ * An override rewires the training placeholder inside the layer's scope; a layer built with a constant flag
+ * reads no placeholder, so the override cannot change it (the oracle and the engine report it not applied).
+ */
 export function tf1Training(bn: BatchNorm, config: FreezeConfig): { training: boolean; source: TrainingSource; graphConstant: boolean | null } {
   const graphConstant = bn.graph && bn.graph.isTraining !== 'dynamic' ? bn.graph.isTraining : null;
-  const key = scopeChain(bn.layer).find((s) => config.trainingOverrides[s] !== undefined);
+  const key = tf1OverrideKey(bn.layer, config.trainingOverrides);
+  if (graphConstant !== null) return { training: graphConstant, source: { kind: 'graph-constant', ...(key !== undefined ? { overrideIgnored: key } : {}) }, graphConstant };
   if (key !== undefined) return { training: config.trainingOverrides[key]!, source: { kind: 'override', key }, graphConstant };
-  if (graphConstant !== null) return { training: graphConstant, source: { kind: 'graph-constant' }, graphConstant };
   if (bn.graph?.trainingInput) return { training: config.training, source: { kind: 'graph-placeholder', placeholder: nodeName(bn.graph.trainingInput) }, graphConstant };
   return { training: config.training, source: { kind: 'config' }, graphConstant };
 }

@@ -13,8 +13,8 @@ import { setThreadsCount, getThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import os from 'node:os';
 import { installThreadBridges, locateThreadedDir, removeTemporaryScripts, THREADED_BINARY, THREADED_SCRIPT, withDoubledCpuCount } from './wasm-threads';
 import { registerGradientKernels } from '../kernels/register';
-import { CHANNEL_KERNELS, registerChannelKernels } from '../kernels/channel-kernels';
-import { registerZeroCopyIdentity } from '../kernels/identity';
+import { CHANNEL_KERNELS, registerChannelKernels, unregisterChannelKernels } from '../kernels/channel-kernels';
+import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../kernels/identity';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -76,6 +76,11 @@ export interface SelectOptions {
   readonly wasmThreads?: number;
   /** Benchmarks only: leave the backend's own gradient kernels in place (wasm then cannot train convolutions). */
   readonly keepStockKernels?: boolean;
+  /**
+   * Benchmarks only: false leaves out the engine's fast paths (channel kernels, zero-copy Identity, selective
+   * Conv2D gradients) so that one run can measure what they bring. Default true.
+   */
+  readonly fastPaths?: boolean;
 }
 
 /** Selects and initialises a backend, installs our gradient kernels on it, and says why it was chosen. */
@@ -131,7 +136,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
         if (ok) {
           await tf.ready();
           unrefPoolThreads();
-          const ours = opts.keepStockKernels ? [] : [...registerGradientKernels('wasm'), ...channelKernels('wasm')];
+          const ours = opts.keepStockKernels ? [] : [...registerGradientKernels('wasm'), ...channelKernels('wasm', opts.fastPaths !== false)];
           return { name: 'wasm', reason: [...notes, `embedded WebAssembly backend (SIMD, ${wasmThreadCount()} thread${wasmThreadCount() === 1 ? '' : 's'})`].join('; '), ourKernels: ours };
         }
       } catch (e) {
@@ -144,7 +149,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
   }
   await tf.setBackend('cpu');
   await tf.ready();
-  const ours = opts.keepStockKernels ? [] : [...registerGradientKernels('cpu'), ...channelKernels('cpu')];
+  const ours = opts.keepStockKernels ? [] : [...registerGradientKernels('cpu'), ...channelKernels('cpu', opts.fastPaths !== false)];
   return { name: 'cpu', reason: [...notes, 'cpu backend'].join('; '), ourKernels: ours };
 }
 
@@ -188,7 +193,12 @@ function threadedSearchDirs(): string[] {
 }
 
 /** Our per-channel kernels (BatchNorm statistics and gradient, bias sums) and, on wasm, a zero-copy Identity. */
-function channelKernels(backendName: string): string[] {
+function channelKernels(backendName: string, enabled: boolean): string[] {
+  if (!enabled) {
+    unregisterChannelKernels(backendName);
+    unregisterZeroCopyIdentity();
+    return [];
+  }
   const out: string[] = registerChannelKernels(backendName) ? [...CHANNEL_KERNELS] : [];
   if (registerZeroCopyIdentity(backendName)) out.push('Identity');
   return out;

@@ -166,8 +166,10 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
       }
     }
 
-    const trainSet = new Set<tf.Variable>(trainVars);
-    installSelectiveConvGradients(leaves, (v) => trainSet.has(v));
+    if (ctx.backend?.fastPaths !== false) {
+      const trainSet = new Set<tf.Variable>(trainVars);
+      installSelectiveConvGradients(leaves, (v) => trainSet.has(v));
+    }
 
     progress('preparing-data', describeData(req));
     const batches = await makeBatches(tfModel, req);
