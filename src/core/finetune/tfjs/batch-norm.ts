@@ -7,7 +7,7 @@
 // update uses the unbiased batch variance where TensorFlow's fused kernel does (tf.keras 2.x, rank 4/5).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BnMode } from '../plan';
-import { batchNormGrad, channelKernelsActive, channelMoments } from '../kernels/channel-kernels';
+import { batchNormGrad, batchNormTrain, channelKernelsActive } from '../kernels/channel-kernels';
 
 /** What the engine is doing with the model right now. */
 export type ForwardMode =
@@ -117,7 +117,9 @@ export class BatchNormController {
       const xx = args[0] as tf.Tensor;
       const g = gamma ? (args[1] as tf.Tensor) : null;
       const bt = beta ? (args[gamma ? 2 : 1] as tf.Tensor) : null;
-      const { mean, variance } = fast ? channelMoments(xx) : tf.moments(xx, reduction);
+      // Channel-kernel path: statistics and normalization in two passes over x (channel-kernels.ts).
+      const fwd = fast ? batchNormTrain(xx, g ?? tf.onesLike(layer.movingMean.read()), bt ?? tf.zerosLike(layer.movingMean.read()), eps) : null;
+      const { mean, variance } = fwd ?? tf.moments(xx, reduction);
       if (update) {
         // Moving averages as Keras writes them; assign() is not recorded on the tape.
         const v = e.unbiasedMovingVariance && n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
@@ -125,15 +127,11 @@ export class BatchNormController {
         layer.movingMean.write(tf.add(tf.mul(layer.movingMean.read(), keep), tf.mul(mean, 1 - keep)));
         layer.movingVariance.write(tf.add(tf.mul(layer.movingVariance.read(), keep), tf.mul(v, 1 - keep)));
       }
-      if (fast) {
-        const rstd = tf.rsqrt(tf.add(variance, eps));
-        const scale = g ? tf.mul(rstd, g) : rstd;
-        let shift = tf.neg(tf.mul(mean, scale));
-        if (bt) shift = tf.add(shift, bt);
-        save([xx, mean, rstd, scale]);
+      if (fwd) {
+        const k = g ? tf.mul(fwd.rstd, g) : fwd.rstd;
+        save([xx, mean, fwd.rstd, k]);
         return {
-          // Broadcasting multiply-add: wasm's SIMD kernels beat a JavaScript loop for this one.
-          value: tf.add(tf.mul(xx, scale), shift),
+          value: fwd.y,
           gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
             const [sx, sm, sr, sk] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
             const { dx, dgamma, dbeta } = batchNormGrad(dy as tf.Tensor, sx, sm, sr, sk);
