@@ -3,7 +3,7 @@
 // it is printed first and loudly, and the exit code is 1.
 // Exit codes: 0 every prediction agreed, 1 at least one disagreed, 2 bad input / the engine cannot run this model.
 import { spawnSync } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { openModel } from '../../core/open';
 import { isFreezeInspectorError } from '../../core/io/errors';
@@ -17,11 +17,13 @@ import { EXIT, flag, parseArgs } from '../io';
 
 const USAGE = `usage:
   freeze-inspector verify PATH --config FILE [--engine tfjs|python] [--json]
-                          [--steps N] [--batch-size N] [--python INTERPRETER] [--backend auto|wasm|cpu]
+                          [--steps N] [--batch-size N] [--data PATH] [--python INTERPRETER] [--backend auto|wasm|cpu]
   freeze-inspector verify CONFIG.freeze.json [...]
 Runs a short local fine-tune with the freeze config applied and compares, for every variable, the predicted
 change with the observed one. Nothing is written into the model's folder.
   --engine tfjs     TensorFlow.js (embedded; default for Keras models)
+  --data PATH       train on this data instead of the config's verify.data: a folder of images (PNG, JPEG, BMP,
+                    GIF; labels from sub-folder names), a .npy/.npz array, or a .csv file (relative to the current folder)
   --engine python   your TensorFlow, run by python/engine/runner.py (--python, else $FREEZE_INSPECTOR_PYTHON, else python3);
                     the default for TF1 graphs (TF1 SavedModel, .meta + checkpoint), which TensorFlow.js cannot train
 exit codes: 0 all predictions agree, 1 a prediction disagreed, 2 bad input or the engine cannot run this model.
@@ -54,6 +56,22 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new BadInput(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
+}
+
+/** --data PATH: the kind from what the path is (a folder: images; .npy/.npz; .csv), made absolute from the current folder. */
+function dataFlag(v: string | undefined): VerifySettings['data'] | undefined {
+  if (v === undefined) return undefined;
+  const abs = path.resolve(v);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch (e) {
+    throw new BadInput(`--data ${v}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`);
+  }
+  if (isDir) return { kind: 'images', path: abs };
+  if (/\.(npy|npz)$/i.test(abs)) return { kind: 'npy', path: abs };
+  if (/\.csv$/i.test(abs)) return { kind: 'csv', path: abs };
+  throw new BadInput(`--data ${v}: expected a folder of images, a .npy/.npz file or a .csv file`);
 }
 
 async function run(argv: string[], io: { stdout(s: string): void; stderr(s: string): void }): Promise<number> {
@@ -92,6 +110,7 @@ async function run(argv: string[], io: { stdout(s: string): void; stderr(s: stri
     ...base,
     steps: positiveInt(flag(args, 'steps'), 'steps') ?? base.steps,
     batchSize: positiveInt(flag(args, 'batch-size'), 'batch-size') ?? base.batchSize,
+    data: dataFlag(flag(args, 'data')) ?? base.data,
   };
 
   const handle = await openModel(modelPath);

@@ -8,6 +8,7 @@
 //   flag the model is called with.
 // - keras3 (3.0-3.15.1): same trainable rule (E2/E3), but a functional graph's recorded training=False is
 //   overridden by the outer call's flag (E5).
+import path from 'node:path';
 import type { Model } from '../model/ir';
 import type { AnalysisResult, FreezeConfig, Runtime, VerifySettings } from '../analysis/types';
 import { indexModel } from '../analysis/model-index';
@@ -120,6 +121,14 @@ export interface PlanInput {
   readonly settings: VerifySettings;
 }
 
+/** A relative `verify.data.path` is relative to the config file (docs/freeze-config.md); engines get it absolute. */
+export function withDataPathResolved(settings: VerifySettings, configPath: string | null): VerifySettings {
+  const d = settings.data;
+  if (d.kind === 'synthetic' || path.isAbsolute(d.path)) return settings;
+  const base = configPath ? path.dirname(path.resolve(configPath)) : process.cwd();
+  return { ...settings, data: { ...d, path: path.resolve(base, d.path) } };
+}
+
 export function buildVerifyRequest(p: PlanInput): PlannedVerifyRequest {
   const runtime = p.analysis.runtime;
   const layerTrainable: Record<string, boolean> = {};
@@ -135,7 +144,7 @@ export function buildVerifyRequest(p: PlanInput): PlannedVerifyRequest {
     modelPath: p.model.path,
     configPath: p.configPath,
     runtime,
-    settings: p.settings,
+    settings: withDataPathResolved(p.settings, p.configPath),
     layerTrainable,
     training: p.config.training,
     trainingOverrides: trainingOverridesOf(p.model, p.config),

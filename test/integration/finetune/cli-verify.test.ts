@@ -1,7 +1,8 @@
 // `freeze-inspector verify ... --json`: the JSON contract, exit codes, loud disagreements, clear refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../helpers/paths';
 import { runVerify, renderText } from '../../../src/cli/commands/verify';
@@ -82,4 +83,34 @@ test('verify: bad flags and a missing config are bad input', async () => {
   c = io();
   assert.equal(await runVerify(['--config', '/nonexistent/x.freeze.json'], c.io), 2);
   assert.match(c.err.join(''), /cannot read the config/);
+});
+
+test('verify --data: a folder trains on its images; a relative verify.data.path is relative to the config, not the current folder', { skip: !haveK2 && 'fixture absent' }, async () => {
+  const images = path.join(repoRoot, 'test/fixtures/generated/images/folder');
+  let c = io();
+  assert.equal(await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--json', '--steps', '1', '--engine', 'tfjs', '--backend', 'wasm', '--data', path.relative(process.cwd(), images)], c.io), 0, c.err.join(''));
+  assert.equal((JSON.parse(c.out.join('')) as VerifyResult).data, `images: ${images}`);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-verify-data-'));
+  try {
+    const cfg = JSON.parse(readFileSync(caseFile('k2_cnn_bn_freeze_bn1'), 'utf8')) as Record<string, unknown>;
+    cfg.model = path.resolve(path.dirname(caseFile('k2_cnn_bn_freeze_bn1')), cfg.model as string);
+    delete cfg.expect;
+    cfg.verify = { steps: 1, data: { kind: 'images', path: 'imgs' } };
+    cpSync(images, path.join(dir, 'imgs'), { recursive: true });
+    const cfgPath = path.join(dir, 'x.freeze.json');
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    c = io();
+    assert.equal(await runVerify([cfgPath, '--json', '--engine', 'tfjs', '--backend', 'wasm'], c.io), 0, c.err.join(''));
+    assert.equal((JSON.parse(c.out.join('')) as VerifyResult).data, `images: ${path.join(dir, 'imgs')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  c = io();
+  assert.equal(await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--data', '/nonexistent/data.npy'], c.io), 2);
+  assert.match(c.err.join(''), /--data \/nonexistent\/data\.npy: no such file or folder/);
+  c = io();
+  assert.equal(await runVerify([caseFile('k2_cnn_bn_freeze_bn1'), '--data', caseFile('k2_cnn_bn_freeze_bn1')], c.io), 2);
+  assert.match(c.err.join(''), /expected a folder of images, a \.npy\/\.npz file or a \.csv file/);
 });
