@@ -2,7 +2,7 @@
 // The build also enforces the architecture: a file under src/core, src/shared, src/cli, src/worker or
 // webview that imports 'vscode' fails the build (only src/extension may talk to VS Code).
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -78,7 +78,34 @@ function copyAssets() {
   writeFileSync(path.join(root, 'dist/tfjs-backend-wasm-threaded-simd.worker.js'), wasmWorkerContents);
 }
 
+/**
+ * src/core/finetune/kernels/simd.wat -> dist/fi-simd.wasm (the engine's SIMD loops; see kernels/simd.ts), and
+ * dist/fi-simd-shared.wasm, the same loops importing a shared memory (the threaded wasm backend's).
+ */
+async function assembleSimd() {
+  const wabt = await require('wabt')();
+  const src = path.join(root, 'src/core/finetune/kernels/simd.wat');
+  const text = readFileSync(src, 'utf8');
+  const importLine = '(import "env" "memory" (memory 1))';
+  if (!text.includes(importLine)) throw new Error(`${src}: expected the line ${importLine}`);
+  // wabt.js's validate() ignores the threads feature and rejects shared memories: the code is validated on
+  // the plain variant (the two differ only in the import) and the shared one is checked by compiling it.
+  const variants = [
+    ['fi-simd.wasm', text, { simd: true }, true],
+    ['fi-simd-shared.wasm', text.replace(importLine, '(import "env" "memory" (memory 1 65536 shared))'), { simd: true, threads: true }, false],
+  ];
+  for (const [file, wat, features, validate] of variants) {
+    const mod = wabt.parseWat(src, wat, features);
+    if (validate) mod.validate();
+    const bytes = Buffer.from(mod.toBinary({}).buffer);
+    new WebAssembly.Module(bytes);
+    writeFileSync(path.join(root, 'dist', file), bytes);
+    mod.destroy();
+  }
+}
+
 copyAssets();
+await assembleSimd();
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

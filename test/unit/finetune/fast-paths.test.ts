@@ -3,6 +3,7 @@
 //  - the BatchNorm controller with and without those kernels: same outputs, moving statistics and gradients;
 //  - the zero-copy Identity: clones share the buffer and outlive the original;
 //  - Conv2D layers computing only the gradients a step uses: same gradients as tfjs-layers' own path, fewer kernels;
+//  - the SIMD loops (simd.wat) against the JavaScript loops they stand in for;
 //  - the threaded wasm build under Node: starts with 2 threads, computes what 1 thread computes, and the process ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,11 +12,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend, wantedThreads } from '../../../src/core/finetune/tfjs/backend';
-import { batchNormGrad, channelMoments, channelSum, registerChannelKernels, unregisterChannelKernels } from '../../../src/core/finetune/kernels/channel-kernels';
+import { batchNormGrad, batchNormTrain, channelSum, registerChannelKernels, unregisterChannelKernels } from '../../../src/core/finetune/kernels/channel-kernels';
 import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../../../src/core/finetune/kernels/identity';
 import { BatchNormController, type BnLayerLike } from '../../../src/core/finetune/tfjs/batch-norm';
 import { bnModeFor } from '../../../src/core/finetune/plan';
 import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
+import { setSimdEnabled, simdFor } from '../../../src/core/finetune/kernels/simd';
 
 const SHAPES = [[4, 5, 6, 3], [2, 3, 3, 10], [7, 5], [3, 4, 4, 16]];
 
@@ -27,7 +29,7 @@ function maxAbs(a: tf.Tensor): number {
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {
-  test(`${backend}: channel kernels equal tfjs ops (moments, sums, BatchNorm gradient), channel counts not multiples of 4 included`, async () => {
+  test(`${backend}: channel kernels equal tfjs ops (BatchNorm forward and statistics, sums, BatchNorm gradient), channel counts not multiples of 4 included`, async () => {
     await selectBackend({ prefer: backend, wasmThreads: 1 });
     assert.ok(registerChannelKernels(backend));
     for (const shape of SHAPES) {
@@ -36,8 +38,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const axes = shape.slice(0, -1).map((_, i) => i);
         const x = tf.randomNormal(shape, 1.5, 2, 'float32', 11);
         const dy = tf.randomNormal(shape, 0, 1, 'float32', 12);
-        const m = channelMoments(x);
+        const c0 = x.shape[x.shape.length - 1]!;
+        const m = batchNormTrain(x, tf.ones([c0]), tf.zeros([c0]), 1e-3);
         const ref = tf.moments(x, axes);
+        const refY = tf.mul(tf.sub(x, ref.mean), tf.rsqrt(tf.add(ref.variance, 1e-3)));
+        assert.ok(maxErr(m.y, refY) < 1e-4 * Math.max(1, maxAbs(refY)), `normalized ${shape}`);
         assert.ok(maxErr(m.mean, ref.mean) < 1e-5, `mean ${shape}`);
         assert.ok(maxErr(m.variance, ref.variance) < 1e-4, `variance ${shape}`);
         assert.ok(maxErr(channelSum(dy), tf.sum(dy, axes)) < 1e-4, `sum ${shape}`);
@@ -56,6 +61,44 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+test('wasm: the SIMD loops give what the JavaScript loops give (BatchNorm forward and gradient, depthwise gradients)', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  assert.ok(simdFor('wasm', tf.backend()), 'dist/fi-simd.wasm is built by `npm run build`');
+  const shape: [number, number, number, number] = [3, 7, 5, 12]; // 105 pixels: not a whole block; 12 channels: three vectors of 4
+  const run = (): Float32Array[] =>
+    tf.tidy(() => {
+      const x = tf.randomNormal(shape, 0.3, 1.7, 'float32', 21) as tf.Tensor4D;
+      const dy = tf.randomNormal(shape, 0, 1, 'float32', 22) as tf.Tensor4D;
+      const gamma = tf.randomUniform([12], 0.5, 1.5, 'float32', 23);
+      const beta = tf.randomUniform([12], -1, 1, 'float32', 24);
+      const f = batchNormTrain(x, gamma, beta, 1e-3);
+      const g = batchNormGrad(dy, x, f.mean, f.rstd, tf.mul(f.rstd, gamma));
+      const dyS2 = tf.randomNormal([3, 4, 3, 12], 0, 1, 'float32', 25) as tf.Tensor4D;
+      const filt = tf.randomNormal([3, 3, 12, 1], 0, 1, 'float32', 26) as tf.Tensor4D;
+      const dwF = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dyS2 }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 12, 1] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const dwI = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dyS2, filter: filt }, { strides: 2, pad: 'same', dilations: 1, inputShape: shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return [f.y, f.mean, f.variance, f.rstd, g.dx, g.dgamma, g.dbeta, dwF, dwI].map((t) => Float32Array.from(t.dataSync()));
+    });
+  const vector = run();
+  setSimdEnabled(false);
+  let scalar: Float32Array[];
+  try {
+    scalar = run();
+  } finally {
+    setSimdEnabled(true);
+  }
+  vector.forEach((a, i) => {
+    const b = scalar[i]!;
+    let err = 0;
+    let scale = 1;
+    for (let k = 0; k < a.length; k++) {
+      err = Math.max(err, Math.abs(a[k]! - b[k]!));
+      scale = Math.max(scale, Math.abs(b[k]!));
+    }
+    assert.ok(err <= 2e-5 * scale, `output #${i}: ${err}`);
+  });
+});
 
 test('channel kernels refuse non-float inputs instead of reading the wrong memory', async () => {
   await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
@@ -211,21 +254,24 @@ test('wasm threads under Node: 2 threads start, agree with 1 thread, and the pro
   const script = `
     const tf = require('@tensorflow/tfjs-core');
     const { selectBackend } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/finetune/tfjs/backend'))});
+    const { simdFor } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/finetune/kernels/simd'))});
     (async () => {
       const c = await selectBackend({ prefer: 'wasm' });
       const x = tf.randomNormal([4, 17, 17, 8], 0, 1, 'float32', 1);
       const f = tf.randomNormal([3, 3, 8, 16], 0, 1, 'float32', 2);
       const y = tf.conv2d(x, f, 1, 'same');
-      process.stdout.write(JSON.stringify({ reason: c.reason, sum: tf.sum(tf.abs(y)).dataSync()[0] }) + '\\n');
+      process.stdout.write(JSON.stringify({ reason: c.reason, sum: tf.sum(tf.abs(y)).dataSync()[0], simd: simdFor('wasm', tf.backend()) !== null }) + '\\n');
     })();`;
-  const run = (threads: number): { reason: string; sum: number } => {
+  const run = (threads: number): { reason: string; sum: number; simd: boolean } => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '../../..'), encoding: 'utf8', timeout: 60_000, env: { ...process.env, FREEZE_INSPECTOR_WASM_THREADS: String(threads) } });
     assert.equal(r.status, 0, `exit ${r.status} signal ${r.signal} (a hang ends in SIGTERM): ${r.stderr.slice(-2000)}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { reason: string; sum: number };
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { reason: string; sum: number; simd: boolean };
   };
   const two = run(2);
   const one = run(1);
   assert.match(two.reason, /SIMD, 2 threads/);
   assert.match(one.reason, /SIMD, 1 thread\b/);
   assert.ok(Math.abs(two.sum - one.sum) <= 1e-4 * one.sum, `${two.sum} vs ${one.sum}`);
+  // Our SIMD loops load on both builds (fi-simd.wasm, and fi-simd-shared.wasm on the threaded build's memory).
+  assert.ok(one.simd && two.simd, JSON.stringify({ one: one.simd, two: two.simd }));
 });

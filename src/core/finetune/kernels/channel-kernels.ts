@@ -3,16 +3,18 @@
 // A training-mode BatchNorm written with tfjs ops costs about twenty whole-tensor passes per step (moments,
 // normalize, and the same again for the gradient), and every reduction over N, H, W on the wasm backend
 // transposes the tensor first. These kernels do the same work in two passes forward and two backward, with
-// float64 accumulators, reading and writing the wasm heap (or the cpu backend's arrays) directly.
+// float64 totals, reading and writing the wasm heap (or the cpu backend's arrays) directly; on wasm, channel
+// counts that are multiples of 4 run the SIMD loops of simd.wat.
 //
-//   FIChannelMoments  x[..., C]                       -> mean[C], variance[C] (biased, as TensorFlow's batch statistics)
-//   FIBatchNormTrain  x, gamma[C], beta[C]; epsilon   -> y, mean[C], variance[C], rstd[C]  (y = (x - mean) * rstd * gamma + beta)
+//   FIBatchNormTrain  x, gamma[C], beta[C]; epsilon   -> y, mean[C], variance[C] (biased, as TensorFlow's batch
+//                     statistics), rstd[C]  (y = (x - mean) * rstd * gamma + beta)
 //   FIChannelSum      x[..., C]                       -> sum over every axis but the last, [C] (float32 accumulation)
 //   FIBatchNormGrad   dy, x, mean[C], rstd[C], k[C]   -> dx, sum(dy * xhat)[C], sum(dy)[C]
 //                     (xhat = (x - mean) * rstd; k = gamma * rstd; dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)))
+import { simdFor, type Simd } from './simd';
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelBackend, type KernelConfig, type NamedAttrMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 
-export const CHANNEL_KERNELS = ['FIChannelMoments', 'FIBatchNormTrain', 'FIChannelSum', 'FIBatchNormGrad'] as const;
+export const CHANNEL_KERNELS = ['FIBatchNormTrain', 'FIChannelSum', 'FIBatchNormGrad'] as const;
 type ChannelKernelName = (typeof CHANNEL_KERNELS)[number];
 
 /** Memory access for the two backends whose memory JavaScript can read: outputs first, then views. */
@@ -64,7 +66,7 @@ function checkFloat(name: string, infos: readonly TensorInfo[]): void {
   for (const i of infos) if (i.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${i.dtype}`);
 }
 
-type Impl = (inputs: TensorInfo[], mem: Memory, attrs: NamedAttrMap) => TensorInfo[];
+type Impl = (inputs: TensorInfo[], mem: Memory, attrs: NamedAttrMap, simd: Simd | null) => TensorInfo[];
 
 /**
  * Pixels per block: the block's rows (pixels x channels floats, about 8 KB) stay in L1 while each channel is
@@ -245,20 +247,96 @@ function channelMap(out: Float32Array, a: Float32Array, s: Float64Array, h: Floa
   }
 }
 
+/** Pixels per SIMD call: float32 partial sums over at most this many pixels, totalled in float64 here. */
+const SIMD_BLOCK = 256;
+
+/** shiftedMoments with the SIMD loop (x at byte address xp; channels a multiple of 4). */
+function simdMoments(simd: Simd, xp: number, c: number, pixels: number): { mean: Float64Array; variance: Float64Array } {
+  const kk = simd.scratch(c);
+  const s1 = simd.scratch(c);
+  const s2 = simd.scratch(c);
+  try {
+    simd.view(kk, c).set(simd.view(xp, c));
+    const k = Float64Array.from(simd.view(kk, c));
+    const t1 = new Float64Array(c);
+    const t2 = new Float64Array(c);
+    for (let p0 = 0; p0 < pixels; p0 += SIMD_BLOCK) {
+      const n = Math.min(SIMD_BLOCK, pixels - p0);
+      simd.view(s1, c).fill(0);
+      simd.view(s2, c).fill(0);
+      simd.loops.moments(xp + p0 * c * 4, kk, n, c / 4, s1, s2);
+      const v1 = simd.view(s1, c);
+      const v2 = simd.view(s2, c);
+      for (let j = 0; j < c; j++) {
+        t1[j]! += v1[j]!;
+        t2[j]! += v2[j]!;
+      }
+    }
+    const mean = new Float64Array(c);
+    const variance = new Float64Array(c);
+    for (let j = 0; j < c; j++) {
+      const m = t1[j]! / pixels;
+      mean[j] = k[j]! + m;
+      variance[j] = Math.max(0, t2[j]! / pixels - m * m);
+    }
+    return { mean, variance };
+  } finally {
+    simd.release(kk);
+    simd.release(s1);
+    simd.release(s2);
+  }
+}
+
+/** gradReduce with the SIMD loop: sdy += sum dy, sdyx += sum dy * (x - mean). */
+function simdGradSums(simd: Simd, dyp: number, xp: number, mp: number, c: number, pixels: number, sdy: Float64Array, sdyx: Float64Array): void {
+  const s1 = simd.scratch(c);
+  const s2 = simd.scratch(c);
+  try {
+    for (let p0 = 0; p0 < pixels; p0 += SIMD_BLOCK) {
+      const n = Math.min(SIMD_BLOCK, pixels - p0);
+      simd.view(s1, c).fill(0);
+      simd.view(s2, c).fill(0);
+      simd.loops.reduce2(dyp + p0 * c * 4, xp + p0 * c * 4, mp, n, c / 4, s1, s2);
+      const v1 = simd.view(s1, c);
+      const v2 = simd.view(s2, c);
+      for (let j = 0; j < c; j++) {
+        sdy[j]! += v1[j]!;
+        sdyx[j]! += v2[j]!;
+      }
+    }
+  } finally {
+    simd.release(s1);
+    simd.release(s2);
+  }
+}
+
+/** channelMap with the SIMD loop: out = a * s + h, or a * s + b * u + h when u is given (b is a byte address). */
+function simdMap(simd: Simd, out: number, a: number, b: number, s: Float64Array, u: Float64Array | null, h: Float64Array, c: number, pixels: number): void {
+  const sp = simd.scratch(c);
+  const hp = simd.scratch(c);
+  const up = u ? simd.scratch(c) : 0;
+  try {
+    simd.view(sp, c).set(s);
+    simd.view(hp, c).set(h);
+    if (u) {
+      simd.view(up, c).set(u);
+      simd.loops.map2(out, a, b, sp, up, hp, pixels, c / 4);
+    } else {
+      simd.loops.map1(out, a, sp, hp, pixels, c / 4);
+    }
+  } finally {
+    simd.release(sp);
+    simd.release(hp);
+    if (u) simd.release(up);
+  }
+}
+
 const impls: Record<ChannelKernelName, Impl> = {
-  FIChannelMoments([xi], mem) {
-    const { c, pixels } = channelsOf(xi!);
-    const [mi, vi] = mem.alloc([[c], [c]]);
-    const { mean, variance } = shiftedMoments(mem.view(xi!), c, pixels);
-    mem.view(mi!).set(mean);
-    mem.view(vi!).set(variance);
-    return [mi!, vi!];
-  },
-  FIBatchNormTrain([xi, gi, bi], mem, attrs) {
+  FIBatchNormTrain([xi, gi, bi], mem, attrs, simd) {
     const { c, pixels } = channelsOf(xi!);
     const [yi, mi, vi, ri] = mem.alloc([xi!.shape, [c], [c], [c]]);
-    const x = mem.view(xi!);
-    const { mean, variance } = shiftedMoments(x, c, pixels);
+    const vector = simd !== null && c % 4 === 0 && pixels > 0;
+    const { mean, variance } = vector ? simdMoments(simd, simd.address(xi!), c, pixels) : shiftedMoments(mem.view(xi!), c, pixels);
     const eps = Number((attrs as { epsilon?: number }).epsilon ?? 1e-3);
     const gamma = mem.view(gi!);
     const beta = mem.view(bi!);
@@ -271,7 +349,8 @@ const impls: Record<ChannelKernelName, Impl> = {
       scale[j] = Math.fround(rstd[j]! * gamma[j]!);
       shift[j] = Math.fround(beta[j]! - Math.fround(Math.fround(mean[j]!) * scale[j]!));
     }
-    channelMap(mem.view(yi!), x, scale, shift, c, pixels);
+    if (vector) simdMap(simd, simd.address(yi!), simd.address(xi!), 0, scale, null, shift, c, pixels);
+    else channelMap(mem.view(yi!), mem.view(xi!), scale, shift, c, pixels);
     mem.view(mi!).set(mean);
     mem.view(vi!).set(variance);
     mem.view(ri!).set(rstd);
@@ -285,17 +364,17 @@ const impls: Record<ChannelKernelName, Impl> = {
     mem.view(si!).set(sum);
     return [si!];
   },
-  FIBatchNormGrad([dyi, xi, mi, ri, ki], mem) {
+  FIBatchNormGrad([dyi, xi, mi, ri, ki], mem, _attrs, simd) {
     const { c, pixels } = channelsOf(xi!);
     const [dxi, dgi, dbi] = mem.alloc([xi!.shape, [c], [c]]);
-    const dy = mem.view(dyi!);
-    const x = mem.view(xi!);
+    const vector = simd !== null && c % 4 === 0 && pixels > 0;
     const mean = Float64Array.from(mem.view(mi!));
     const rstd = Float64Array.from(mem.view(ri!));
     const k = Float64Array.from(mem.view(ki!));
     const sdy = new Float64Array(c);
     const sdyx = new Float64Array(c);
-    gradReduce(dy, x, mean, c, pixels, sdy, sdyx);
+    if (vector) simdGradSums(simd, simd.address(dyi!), simd.address(xi!), simd.address(mi!), c, pixels, sdy, sdyx);
+    else gradReduce(mem.view(dyi!), mem.view(xi!), mean, c, pixels, sdy, sdyx);
     // dx = k * (dy - sdy/n - xhat * sdyxhat/n), xhat = (x - mean) * rstd, sdyxhat = sdyx * rstd
     //    = dy * k + x * u + h   with u = -k * rstd^2 * sdyx / n, h = -k * sdy / n - u * mean
     const u = new Float64Array(c);
@@ -305,7 +384,8 @@ const impls: Record<ChannelKernelName, Impl> = {
       u[j] = (-k[j]! * rstd[j]! * sdyx[j]!) / pixels;
       h[j] = (-k[j]! * sdy[j]!) / pixels - u[j]! * mean[j]!;
     }
-    channelMap(mem.view(dxi!), dy, k, h, c, pixels, x, u);
+    if (vector) simdMap(simd, simd.address(dxi!), simd.address(dyi!), simd.address(xi!), k, u, h, c, pixels);
+    else channelMap(mem.view(dxi!), mem.view(dyi!), k, h, c, pixels, mem.view(xi!), u);
     mem.view(dgi!).set(sdyx);
     mem.view(dbi!).set(sdy);
     return [dxi!, dgi!, dbi!];
@@ -313,7 +393,6 @@ const impls: Record<ChannelKernelName, Impl> = {
 };
 
 const INPUT_NAMES: Record<ChannelKernelName, readonly string[]> = {
-  FIChannelMoments: ['x'],
   FIBatchNormTrain: ['x', 'gamma', 'beta'],
   FIChannelSum: ['x'],
   FIBatchNormGrad: ['dy', 'x', 'mean', 'rstd', 'k'],
@@ -335,7 +414,7 @@ export function registerChannelKernels(backendName: string): boolean {
       kernelFunc: ({ inputs, backend, attrs }) => {
         const list = INPUT_NAMES[name].map((n) => (inputs as Record<string, TensorInfo>)[n]!);
         checkFloat(name, list);
-        return impls[name](list, memoryOf(backendName, backend as KernelBackend), attrs ?? {});
+        return impls[name](list, memoryOf(backendName, backend as KernelBackend), attrs ?? {}, simdFor(backendName, backend as KernelBackend));
       },
     };
     registerKernel(config);
@@ -357,11 +436,6 @@ export function channelKernelsActive(): boolean {
 function run(name: ChannelKernelName, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): Tensor[] {
   const out = engine().runKernel(name, inputs as never, attrs as never);
   return Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
-}
-
-export function channelMoments(x: Tensor): { mean: Tensor; variance: Tensor } {
-  const [mean, variance] = run('FIChannelMoments', { x });
-  return { mean: mean!, variance: variance! };
 }
 
 /**

@@ -7,6 +7,7 @@
 // MobileNet's shapes (about 1.1 ns per multiply-add here, in V8).
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { memoryOf } from './channel-kernels';
+import { simdFor } from './simd';
 
 type PadArg = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
@@ -42,6 +43,39 @@ export function depthwiseBackpropFilterJs(backendName: string, backend: KernelBa
     while (o1 > o0 && (o1 - 1) * sw - left + kw * dw >= W) o1--;
     owFrom[kw] = o0;
     owTo[kw] = o1;
+  }
+  const simd = C % 4 === 0 ? simdFor(backendName, backend) : null;
+  if (simd) {
+    // The same walk with the SIMD row loop (simd.wat rowdot): float32 sums per image, totalled in float64.
+    const xp = simd.address(a.x);
+    const dyp = simd.address(a.dy);
+    const size = fh * fw * C;
+    const accP = simd.scratch(size);
+    try {
+      for (let n = 0; n < batchSize; n++) {
+        simd.view(accP, size).fill(0);
+        for (let oh = 0; oh < OH; oh++) {
+          const dRow = (n * OH + oh) * OW * C;
+          for (let kh = 0; kh < fh; kh++) {
+            const ih = oh * sh - top + kh * dh;
+            if (ih < 0 || ih >= H) continue;
+            const xRow = (n * H + ih) * W * C;
+            for (let kw = 0; kw < fw; kw++) {
+              const o0 = owFrom[kw]!;
+              const o1 = owTo[kw]!;
+              if (o0 >= o1) continue;
+              simd.loops.rowdot(xp + 4 * (xRow + (o0 * sw - left + kw * dw) * C), 4 * sw * C, dyp + 4 * (dRow + o0 * C), o1 - o0, C / 4, accP + 4 * (kh * fw + kw) * C);
+            }
+          }
+        }
+        const v = simd.view(accP, size);
+        for (let i = 0; i < size; i++) acc[i]! += v[i]!;
+      }
+    } finally {
+      simd.release(accP);
+    }
+    mem.view(outInfo!).set(acc);
+    return outInfo!;
   }
   // One output row and one input row at a time (both stay in L1); per filter tap, the row is walked four
   // channels at a time with accumulators in registers.
@@ -126,6 +160,30 @@ export function depthwiseBackpropInputJs(backendName: string, backend: KernelBac
     while (o1 > o0 && (o1 - 1) * sw - left + kw * dw >= W) o1--;
     owFrom[kw] = o0;
     owTo[kw] = o1;
+  }
+  const simd = C % 4 === 0 ? simdFor(backendName, backend) : null;
+  if (simd) {
+    // The same walk with the SIMD row loop (simd.wat rowaxpy), accumulating into dx in place.
+    const dxp = simd.address(outInfo!);
+    const dyp = simd.address(a.dy);
+    const fp = simd.address(a.filter);
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const dRow = (n * OH + oh) * OW * C;
+        for (let kh = 0; kh < fh; kh++) {
+          const ih = oh * sh - top + kh * dh;
+          if (ih < 0 || ih >= H) continue;
+          const xRow = (n * H + ih) * W * C;
+          for (let kw = 0; kw < fw; kw++) {
+            const o0 = owFrom[kw]!;
+            const o1 = owTo[kw]!;
+            if (o0 >= o1) continue;
+            simd.loops.rowaxpy(dxp + 4 * (xRow + (o0 * sw - left + kw * dw) * C), 4 * sw * C, dyp + 4 * (dRow + o0 * C), fp + 4 * (kh * fw + kw) * C, o1 - o0, C / 4);
+          }
+        }
+      }
+    }
+    return outInfo!;
   }
   const C4 = C - (C % 4);
   for (let n = 0; n < batchSize; n++) {

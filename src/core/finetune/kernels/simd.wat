@@ -1,0 +1,151 @@
+;; SIMD loops for the engine's channel kernels, run on the tfjs wasm backend's own memory (imported).
+;; esbuild.mjs assembles this file into dist/fi-simd.wasm; src/core/finetune/kernels/simd.ts loads it.
+;;
+;; Channels-last tensors whose channel count is a multiple of 4: a pixel is `c4` vectors of 4 floats
+;; (row = c4 * 16 bytes). Every pointer is a byte offset in the shared memory. Per-channel arrays (scale, shift,
+;; accumulators) hold c4 * 4 floats. The module has no data segments and no memory of its own: it only reads
+;; and writes where the caller points it.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; out[p, j] = a[p, j] * s[j] + h[j]
+  (func (export "map1") (param $out i32) (param $a i32) (param $s i32) (param $h i32) (param $pixels i32) (param $c4 i32)
+    (local $row i32) (local $k i32) (local $end i32)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $pixels) (local.get $row))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $chan
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+            (v128.store (i32.add (local.get $out) (local.get $k))
+              (f32x4.add
+                (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $k))) (v128.load (i32.add (local.get $s) (local.get $k))))
+                (v128.load (i32.add (local.get $h) (local.get $k)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $chan)))
+        (local.set $out (i32.add (local.get $out) (local.get $row)))
+        (local.set $a (i32.add (local.get $a) (local.get $row)))
+        (br $pixel))))
+
+  ;; out[p, j] = a[p, j] * s[j] + b[p, j] * u[j] + h[j]
+  (func (export "map2") (param $out i32) (param $a i32) (param $b i32) (param $s i32) (param $u i32) (param $h i32) (param $pixels i32) (param $c4 i32)
+    (local $row i32) (local $k i32) (local $end i32)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $pixels) (local.get $row))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $chan
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+            (v128.store (i32.add (local.get $out) (local.get $k))
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $k))) (v128.load (i32.add (local.get $s) (local.get $k))))
+                  (f32x4.mul (v128.load (i32.add (local.get $b) (local.get $k))) (v128.load (i32.add (local.get $u) (local.get $k)))))
+                (v128.load (i32.add (local.get $h) (local.get $k)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $chan)))
+        (local.set $out (i32.add (local.get $out) (local.get $row)))
+        (local.set $a (i32.add (local.get $a) (local.get $row)))
+        (local.set $b (i32.add (local.get $b) (local.get $row)))
+        (br $pixel))))
+
+  ;; With d = x[p, j] - k[j]: s1[j] += d, s2[j] += d * d   (the caller zeroes s1, s2 and takes short blocks)
+  (func (export "moments") (param $x i32) (param $kk i32) (param $pixels i32) (param $c4 i32) (param $s1 i32) (param $s2 i32)
+    (local $row i32) (local $k i32) (local $end i32) (local $d v128)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $pixels) (local.get $row))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $chan
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+            (local.set $d (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (i32.add (local.get $kk) (local.get $k)))))
+            (v128.store (i32.add (local.get $s1) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $s1) (local.get $k))) (local.get $d)))
+            (v128.store (i32.add (local.get $s2) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $s2) (local.get $k))) (f32x4.mul (local.get $d) (local.get $d))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $chan)))
+        (local.set $x (i32.add (local.get $x) (local.get $row)))
+        (br $pixel))))
+
+  ;; s1[j] += a[p, j], s2[j] += a[p, j] * (b[p, j] - m[j])   (BatchNorm gradient sums; zeroed by the caller)
+  (func (export "reduce2") (param $a i32) (param $b i32) (param $m i32) (param $pixels i32) (param $c4 i32) (param $s1 i32) (param $s2 i32)
+    (local $row i32) (local $k i32) (local $end i32) (local $va v128)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $pixels) (local.get $row))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $chan
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+            (local.set $va (v128.load (i32.add (local.get $a) (local.get $k))))
+            (v128.store (i32.add (local.get $s1) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $s1) (local.get $k))) (local.get $va)))
+            (v128.store (i32.add (local.get $s2) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $s2) (local.get $k)))
+                (f32x4.mul (local.get $va)
+                  (f32x4.sub (v128.load (i32.add (local.get $b) (local.get $k))) (v128.load (i32.add (local.get $m) (local.get $k)))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $chan)))
+        (local.set $a (i32.add (local.get $a) (local.get $row)))
+        (local.set $b (i32.add (local.get $b) (local.get $row)))
+        (br $pixel))))
+
+  ;; acc[j] += sum over i < count of x[i * xStep + j] * dy[i * row + j]   (xStep in bytes; depthwise filter gradient row)
+  (func (export "rowdot") (param $x i32) (param $xStep i32) (param $dy i32) (param $count i32) (param $c4 i32) (param $acc i32)
+    (local $row i32) (local $k i32) (local $i i32) (local $xp i32) (local $dp i32) (local $v v128)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (block $kdone
+      (loop $chan
+        (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+        (local.set $v (v128.const i32x4 0 0 0 0))
+        (local.set $xp (i32.add (local.get $x) (local.get $k)))
+        (local.set $dp (i32.add (local.get $dy) (local.get $k)))
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $pix
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $count)))
+            (local.set $v (f32x4.add (local.get $v) (f32x4.mul (v128.load (local.get $xp)) (v128.load (local.get $dp)))))
+            (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+            (local.set $dp (i32.add (local.get $dp) (local.get $row)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pix)))
+        (v128.store (i32.add (local.get $acc) (local.get $k))
+          (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $k))) (local.get $v)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $chan))))
+
+  ;; dx[i * xStep + j] += dy[i * row + j] * f[j] for i < count   (strided depthwise input gradient row)
+  (func (export "rowaxpy") (param $dx i32) (param $xStep i32) (param $dy i32) (param $f i32) (param $count i32) (param $c4 i32)
+    (local $row i32) (local $k i32) (local $i i32) (local $xp i32) (local $dp i32) (local $vf v128)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (block $kdone
+      (loop $chan
+        (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+        (local.set $vf (v128.load (i32.add (local.get $f) (local.get $k))))
+        (local.set $xp (i32.add (local.get $dx) (local.get $k)))
+        (local.set $dp (i32.add (local.get $dy) (local.get $k)))
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $pix
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $count)))
+            (v128.store (local.get $xp)
+              (f32x4.add (v128.load (local.get $xp)) (f32x4.mul (v128.load (local.get $dp)) (local.get $vf))))
+            (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+            (local.set $dp (i32.add (local.get $dp) (local.get $row)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $pix)))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $chan))))
+)
