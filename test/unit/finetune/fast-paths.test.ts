@@ -140,7 +140,13 @@ test('BatchNorm controller: the channel-kernel path equals the tfjs-ops path (tr
   for (const shape of [[4, 5, 6, 3], [2, 4, 4, 12], [6, 7]]) {
     for (const [mode, trainable] of [['train', true], ['inference', false], ['inference', true]] as const) {
       registerChannelKernels('wasm');
-      const fast = bnRun(shape, mode, trainable);
+      let fast: Float32Array[] = [];
+      const prof = await tf.profile(() => {
+        fast = bnRun(shape, mode, trainable);
+      });
+      // The channel-kernel path is the one taken (not just registered): batch statistics through FIBatchNormTrain.
+      const kernels = new Set(prof.kernels.map((k) => k.name));
+      if (mode === 'train' && shape.length === 4) assert.ok(kernels.has('FIBatchNormTrain') && kernels.has('FIBatchNormGrad') && !kernels.has('Mean'), [...kernels].join(' '));
       unregisterChannelKernels('wasm');
       const slow = bnRun(shape, mode, trainable);
       registerChannelKernels('wasm');

@@ -430,7 +430,7 @@ export function unregisterChannelKernels(backendName: string): void {
 /** True when the active backend has the channel kernels (registered and addressable). */
 export function channelKernelsActive(): boolean {
   const name = engine().backendName;
-  return supportsChannelKernels(name) && getKernel('FIChannelMoments', name) !== undefined;
+  return supportsChannelKernels(name) && getKernel('FIBatchNormTrain', name) !== undefined;
 }
 
 function run(name: ChannelKernelName, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): Tensor[] {
