@@ -16,8 +16,35 @@ TF_DIR="$("$PY" -c 'import os, tensorflow as tf; print(os.path.dirname(tf.__file
 [ -f "$TF_DIR/libtensorflow_cc.so.2" ] || { echo "no libtensorflow_cc.so.2 under $TF_DIR" >&2; exit 1; }
 
 cd "$ROOT"
-# The package itself, without its downloading install script, and without touching package.json/lock.
-npm install --no-save --ignore-scripts --no-audit --no-fund @tensorflow/tfjs-node@4.22.0
+# The package and its dependencies, without its downloading install script, resolved in a scratch project (npm
+# will not add a package the project declares as an optional peer with --no-save), then copied into
+# node_modules where the project lacks them: tfjs-core, tfjs-layers and tfjs-backend-cpu stay the project's own
+# copies (the same 4.22 versions), so tfjs-node registers its backend in the engine's tfjs-core.
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+CORE_VERSION="$(node -p "require('@tensorflow/tfjs-core/package.json').version")"
+cat > "$SCRATCH/package.json" <<JSON
+{ "name": "fi-tfjs-node-scratch", "private": true,
+  "dependencies": { "@tensorflow/tfjs-node": "4.22.0", "@tensorflow/tfjs-core": "$CORE_VERSION" } }
+JSON
+(cd "$SCRATCH" && npm install --ignore-scripts --no-audit --no-fund --no-package-lock)
+node -e '
+const fs = require("fs"), path = require("path");
+const [from, to] = process.argv.slice(1);
+const names = [];
+for (const e of fs.readdirSync(from)) {
+  if (e.startsWith(".")) continue;
+  if (e.startsWith("@")) for (const s of fs.readdirSync(path.join(from, e))) names.push(`${e}/${s}`);
+  else names.push(e);
+}
+let copied = 0;
+for (const n of names) {
+  if (fs.existsSync(path.join(to, n))) continue;
+  fs.cpSync(path.join(from, n), path.join(to, n), { recursive: true });
+  copied++;
+}
+console.log(`copied ${copied} packages into ${to}`);
+' "$SCRATCH/node_modules" "$ROOT/node_modules"
 PKG="$ROOT/node_modules/@tensorflow/tfjs-node"
 mkdir -p "$PKG/deps/include" "$PKG/deps/lib" "$PKG/lib/napi-v8"
 cp -r "$TF_DIR/include/tensorflow" "$TF_DIR/include/tsl" "$TF_DIR/include/third_party" "$PKG/deps/include/"
