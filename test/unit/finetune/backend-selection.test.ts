@@ -17,7 +17,7 @@ test('no tfjs-node: auto falls back to wasm and says why, with our gradient kern
   assert.equal(choice.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.match(choice.reason, /@tensorflow\/tfjs-node not available \(Cannot find module/);
-  assert.deepEqual([...choice.ourKernels].sort(), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FIBatchNormGrad', 'FIBatchNormTrain', 'FIChannelSum', 'Identity']);
+  assert.deepEqual([...choice.ourKernels].sort(), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FIBatchNormGrad', 'FIBatchNormTrain', 'FIChannelSum', 'FIReluGrad', 'Identity']);
 });
 
 test('tfjs-node loads but registers no backend (e.g. a second tfjs-core copy): fall back, never crash', async () => {
@@ -37,7 +37,7 @@ test('no wasm binaries anywhere: cpu, with the folders searched in the reason', 
     assert.equal(choice.name, 'cpu');
     assert.equal(tf.getBackend(), 'cpu');
     assert.ok(choice.reason.includes(`tfjs-backend-wasm.wasm not found in ${empty}`), choice.reason);
-    assert.deepEqual([...choice.ourKernels].sort(), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FIBatchNormGrad', 'FIBatchNormTrain', 'FIChannelSum']);
+    assert.deepEqual([...choice.ourKernels].sort(), ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FIBatchNormGrad', 'FIBatchNormTrain', 'FIChannelSum', 'FIReluGrad']);
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

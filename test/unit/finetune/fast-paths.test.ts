@@ -100,6 +100,27 @@ test('wasm: the SIMD loops give what the JavaScript loops give (BatchNorm forwar
   });
 });
 
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`${backend}: the ReLU gradient through FIReluGrad equals tfjs's formula (odd sizes, zeros and negatives)`, async () => {
+    await selectBackend({ prefer: backend, wasmThreads: 1 });
+    for (const shape of [[2, 5, 3, 7], [4, 8], [3]]) {
+      tf.tidy(() => {
+        const x = tf.reshape(tf.concat([tf.randomNormal([shape.reduce((a, b) => a * b, 1) - 1], 0, 1, 'float32', 31), tf.zeros([1])]), shape);
+        const dy = tf.randomNormal(shape, 0, 1, 'float32', 32);
+        const prof = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.relu(xx), dy)));
+        const ours = prof(x);
+        const ref = tf.mul(dy, tf.cast(tf.step(x), 'float32'));
+        const a = ours.dataSync();
+        const b = ref.dataSync();
+        // Equal values (0 and -0 alike: tfjs's dy * 0 gives -0 where dy < 0).
+        assert.ok(a.length === b.length && a.every((v, i) => v === b[i]), `${shape}`);
+      });
+    }
+    const kernels = (await tf.profile(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.relu(xx)))(tf.ones([8])))).kernels.map((k) => k.name);
+    assert.ok(kernels.includes('FIReluGrad') && !kernels.includes('Step'), kernels.join(' '));
+  });
+}
+
 test('channel kernels refuse non-float inputs instead of reading the wrong memory', async () => {
   await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
   assert.throws(() => channelSum(tf.tensor2d([[1, 2]], [1, 2], 'int32')), /float32 inputs only, got int32/);

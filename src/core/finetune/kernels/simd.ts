@@ -30,6 +30,7 @@ export interface SimdLoops {
   reduce2(a: number, b: number, m: number, pixels: number, c4: number, s1: number, s2: number): void;
   rowdot(x: number, xStep: number, dy: number, count: number, c4: number, acc: number): void;
   rowaxpy(dx: number, xStep: number, dy: number, f: number, count: number, c4: number): void;
+  relugrad(out: number, dy: number, x: number, n4: number): void;
 }
 
 /** The loops plus access to the backend's heap: tensor addresses and float32 scratch buffers. */

@@ -148,4 +148,18 @@
             (br $pix)))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $chan))))
+;; out[i] = x[i] > 0 ? dy[i] : 0 for i < n4 * 4   (the ReLU gradient in one pass)
+  (func (export "relugrad") (param $out i32) (param $dy i32) (param $x i32) (param $n4 i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 4))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $out)
+          (v128.and (v128.load (local.get $dy))
+            (f32x4.gt (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0))))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vec))))
 )
