@@ -82,31 +82,9 @@ export class BatchNormController {
       });
     }
     const useBatch = this.mode !== 'inference' && e.mode.normalizesWith === 'batch';
+    if (!useBatch) return withStats(layer.movingMean.read(), layer.movingVariance.read());
     // Channels-last on a backend with our channel kernels: two passes forward, two backward (channel-kernels.ts).
     const fast = axis === rank - 1 && channelKernelsActive();
-    if (!useBatch) {
-      const frozenAffine = !isTrainable(layer.gamma) && !isTrainable(layer.beta);
-      if (!fast || !frozenAffine) return withStats(layer.movingMean.read(), layer.movingVariance.read());
-      // Fixed scale and shift: y = x * scale + shift, dx = dy * scale.
-      const { scale, shift } = tf.tidy(() => {
-        let sc = tf.rsqrt(tf.add(layer.movingVariance.read(), eps));
-        if (gamma) sc = tf.mul(sc, gamma);
-        let sh = tf.neg(tf.mul(layer.movingMean.read(), sc));
-        if (beta) sh = tf.add(sh, beta);
-        return { scale: sc, shift: sh };
-      });
-      const affine = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-        const xx = args[0] as tf.Tensor;
-        (args[1] as tf.GradSaveFunc)([scale]);
-        return {
-          value: tf.add(tf.mul(xx, scale), shift),
-          gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.mul(dy as tf.Tensor, saved[0]!)],
-        };
-      });
-      const y = affine(x);
-      tf.dispose([scale, shift]);
-      return y;
-    }
 
     const update = this.mode === 'train' && e.mode.updatesMovingStats;
     const n = x.size / channels;
@@ -166,8 +144,4 @@ export class BatchNormController {
     });
     return op(...inputs);
   }
-}
-
-function isTrainable(v: unknown): boolean {
-  return v != null && (v as { trainable?: boolean }).trainable === true;
 }
