@@ -18,6 +18,7 @@ import { BatchNormController, type BnLayerLike } from '../../../src/core/finetun
 import { bnModeFor } from '../../../src/core/finetune/plan';
 import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
 import { setSimdEnabled, simdFor } from '../../../src/core/finetune/kernels/simd';
+import { registerFastSum, sumPath, unregisterFastSum } from '../../../src/core/finetune/kernels/sum';
 
 const SHAPES = [[4, 5, 6, 3], [2, 3, 3, 10], [7, 5], [3, 4, 4, 16]];
 
@@ -120,6 +121,66 @@ for (const backend of ['cpu', 'wasm'] as const) {
     assert.ok(kernels.includes('FIReluGrad') && !kernels.includes('Step'), kernels.join(' '));
   });
 }
+
+test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums, extent-1 reductions) and leaves the rest to it', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean; path: string | null }[] = [
+    { shape: [32, 6, 6, 128], axis: [0, 1, 2], path: 'channels' },
+    { shape: [3, 7, 5, 12], axis: [0, 1, 2], keepDims: true, path: 'channels' }, // 105 pixels: less than a block
+    { shape: [3, 7, 5, 12], axis: [2, 0, 1], path: null }, // stock walks pixels in the axes' order: left to it
+    { shape: [1000, 8], axis: 0, path: 'channels' },
+    { shape: [1], axis: 0, path: 'reshape' },
+    { shape: [4, 1, 6], axis: 1, keepDims: true, path: 'reshape' },
+    { shape: [3, 7, 5, 10], axis: [0, 1, 2], path: null }, // 10 channels: not whole vectors
+    { shape: [3, 7, 5, 12], axis: 3, path: null },
+    { shape: [3, 7, 5, 12], axis: [0, 2], path: null },
+  ];
+  const run = (): Float32Array[] =>
+    cases.map((k, i) => tf.tidy(() => Float32Array.from(tf.sum(tf.randomNormal(k.shape, 0.1, 3, 'float32', 40 + i), k.axis, k.keepDims).dataSync())));
+  for (const k of cases) assert.equal(sumPath(k.shape, 'float32', k.axis), k.path, `${k.shape} ${k.axis}`);
+  assert.equal(sumPath([4, 8], 'int32', 0), null);
+  assert.ok(registerFastSum('wasm'));
+  const ours = run();
+  const kernels = (await tf.profile(() => tf.sum(tf.ones([2, 3, 8]), [0, 1]))).kernels.map((k) => k.name);
+  unregisterFastSum();
+  let stock: Float32Array[];
+  try {
+    stock = run();
+  } finally {
+    registerFastSum('wasm');
+  }
+  assert.deepEqual(kernels, ['Sum']);
+  ours.forEach((a, i) => assert.deepEqual(a, stock[i], `${cases[i]!.shape} ${cases[i]!.axis}`));
+  // Shapes: keepDims and not.
+  tf.tidy(() => {
+    assert.deepEqual(tf.sum(tf.ones([2, 3, 8]), [0, 1], true).shape, [1, 1, 8]);
+    assert.deepEqual(tf.sum(tf.ones([2, 3, 8]), [0, 1]).shape, [8]);
+    assert.deepEqual(Array.from(tf.sum(tf.ones([2, 3, 8]), [0, 1]).dataSync()), new Array(8).fill(6));
+  });
+  // The reshape path shares the buffer and outlives its input.
+  const x = tf.tensor1d([2.5]);
+  const s = tf.sum(x, 0);
+  x.dispose();
+  assert.deepEqual(Array.from(s.dataSync()), [2.5]);
+  s.dispose();
+});
+
+test('wasm: the SIMD channel sum (conv bias gradients) is the float32 JavaScript sum bit for bit', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  for (const shape of [[3, 7, 5, 12], [2, 300, 8], [1, 1, 4]]) {
+    const x = tf.randomNormal(shape, 1e3, 1, 'float32', 50); // large mean: float32 round-off is visible in the sums
+    const vector = Float32Array.from(channelSum(x).dataSync());
+    setSimdEnabled(false);
+    let scalar: Float32Array;
+    try {
+      scalar = Float32Array.from(channelSum(x).dataSync());
+    } finally {
+      setSimdEnabled(true);
+    }
+    x.dispose();
+    assert.deepEqual(vector, scalar, `${shape}`);
+  }
+});
 
 test('channel kernels refuse non-float inputs instead of reading the wrong memory', async () => {
   await selectBackend({ prefer: 'wasm', wasmThreads: 1 });

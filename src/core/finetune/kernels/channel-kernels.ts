@@ -288,6 +288,16 @@ function simdMoments(simd: Simd, xp: number, c: number, pixels: number): { mean:
   }
 }
 
+/**
+ * channelSum32 with the SIMD loop, into the float32 array at byte address `out` (overwritten): each channel is a
+ * lane summed in pixel order in float32, so the result is channelSum32's bit for bit. Blocked like channelSum32.
+ */
+export function simdChannelSum(simd: Simd, xp: number, c: number, pixels: number, out: number): void {
+  simd.view(out, c).fill(0);
+  const block = blockFor(c);
+  for (let p0 = 0; p0 < pixels; p0 += block) simd.loops.colsum(xp + p0 * c * 4, Math.min(block, pixels - p0), c / 4, out);
+}
+
 /** gradReduce with the SIMD loop: sdy += sum dy, sdyx += sum dy * (x - mean). */
 function simdGradSums(simd: Simd, dyp: number, xp: number, mp: number, c: number, pixels: number, sdy: Float64Array, sdyx: Float64Array): void {
   const s1 = simd.scratch(c);
@@ -373,9 +383,13 @@ const impls: Record<ChannelKernelName, Impl> = {
     mem.view(ri!).set(rstd);
     return [yi!, mi!, vi!, ri!];
   },
-  FIChannelSum([xi], mem) {
+  FIChannelSum([xi], mem, _attrs, simd) {
     const { c, pixels } = channelsOf(xi!);
     const [si] = mem.alloc([[c]]);
+    if (simd !== null && c % 4 === 0) {
+      simdChannelSum(simd, simd.address(xi!), c, pixels, simd.address(si!));
+      return [si!];
+    }
     const sum = new Float32Array(c);
     channelSum32(mem.view(xi!), c, pixels, sum);
     mem.view(si!).set(sum);

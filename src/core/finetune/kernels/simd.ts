@@ -31,6 +31,7 @@ export interface SimdLoops {
   rowdot(x: number, xStep: number, dy: number, count: number, c4: number, acc: number): void;
   rowaxpy(dx: number, xStep: number, dy: number, f: number, count: number, c4: number): void;
   relugrad(out: number, dy: number, x: number, n4: number): void;
+  colsum(x: number, pixels: number, c4: number, out: number): void;
 }
 
 /** The loops plus access to the backend's heap: tensor addresses and float32 scratch buffers. */

@@ -148,6 +148,26 @@
             (br $pix)))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $chan))))
+;; out[j] += x[p, j] for p < pixels, one float32 add per pixel in pixel order (a channel's lane is
+;; summed exactly like a sequential float32 loop, so results match tfjs's Sum and channelSum32 bit for bit)
+  (func (export "colsum") (param $x i32) (param $pixels i32) (param $c4 i32) (param $out i32)
+    (local $row i32) (local $k i32) (local $xp i32) (local $end i32) (local $v v128)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $pixels) (local.get $row))))
+    (block $kdone
+      (loop $chan
+        (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+        (local.set $v (v128.load (i32.add (local.get $out) (local.get $k))))
+        (local.set $xp (i32.add (local.get $x) (local.get $k)))
+        (block $pdone
+          (loop $pix
+            (br_if $pdone (i32.ge_u (local.get $xp) (local.get $end)))
+            (local.set $v (f32x4.add (local.get $v) (v128.load (local.get $xp))))
+            (local.set $xp (i32.add (local.get $xp) (local.get $row)))
+            (br $pix)))
+        (v128.store (i32.add (local.get $out) (local.get $k)) (local.get $v))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $chan))))
 ;; out[i] = x[i] > 0 ? dy[i] : 0 for i < n4 * 4   (the ReLU gradient in one pass)
   (func (export "relugrad") (param $out i32) (param $dy i32) (param $x i32) (param $n4 i32)
     (local $end i32)

@@ -15,6 +15,7 @@ import { installThreadBridges, locateThreadedDir, removeTemporaryScripts, THREAD
 import { registerGradientKernels } from '../kernels/register';
 import { CHANNEL_KERNELS, registerChannelKernels, unregisterChannelKernels } from '../kernels/channel-kernels';
 import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../kernels/identity';
+import { registerFastSum, unregisterFastSum } from '../kernels/sum';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -192,15 +193,17 @@ function threadedSearchDirs(): string[] {
   }
 }
 
-/** Our per-channel kernels (BatchNorm statistics and gradient, bias sums) and, on wasm, a zero-copy Identity. */
+/** Our per-channel kernels (BatchNorm statistics and gradient, bias sums) and, on wasm, a zero-copy Identity and a channels-last Sum. */
 function channelKernels(backendName: string, enabled: boolean): string[] {
   if (!enabled) {
     unregisterChannelKernels(backendName);
     unregisterZeroCopyIdentity();
+    unregisterFastSum();
     return [];
   }
   const out: string[] = registerChannelKernels(backendName) ? [...CHANNEL_KERNELS] : [];
   if (registerZeroCopyIdentity(backendName)) out.push('Identity');
+  if (registerFastSum(backendName)) out.push('Sum');
   return out;
 }
 
