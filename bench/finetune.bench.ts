@@ -160,6 +160,55 @@ function childStep(modelPath: string, steps: number, batch: number, o: { threads
   return (JSON.parse(res.trim().split('\n').pop()!) as { median: number }).median;
 }
 
+/** Matrix products the comparison rests on: the model's commonest pointwise-convolution product and a large square one. */
+const GEMM_SHAPES: [number, number, number][] = [[1152, 128, 128], [512, 512, 512]];
+
+/** Median ms of tfjs's matMul (wasm backend, XNNPACK) for each GEMM_SHAPES entry, in a fresh process (threads are per process). */
+function tfjsGemm(threads: number): number[] {
+  const script = `
+    const tf = require('@tensorflow/tfjs-core');
+    const { selectBackend } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/tfjs/backend'))});
+    (async () => {
+      await selectBackend({ prefer: 'wasm', wasmThreads: ${threads} });
+      const res = ${JSON.stringify(GEMM_SHAPES)}.map(([m, k, n]) => {
+        const a = tf.randomNormal([m, k]);
+        const b = tf.randomNormal([k, n]);
+        const ts = [];
+        for (let i = 0; i < 25; i++) {
+          const t0 = performance.now();
+          const c = tf.matMul(a, b);
+          c.dataSync();
+          ts.push(performance.now() - t0);
+          c.dispose();
+        }
+        const s = ts.slice(5).sort((x, y) => x - y);
+        return s[Math.floor(s.length / 2)];
+      });
+      process.stdout.write(JSON.stringify(res));
+    })();`;
+  const res = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(res.trim().split('\n').pop()!) as number[];
+}
+
+/** The same products in real TensorFlow (tf.function, result fetched), with a given intra-op thread count. */
+function tensorflowGemm(threads: number): number[] {
+  const script = [
+    'import json, time, tensorflow as tf',
+    `shapes = ${JSON.stringify(GEMM_SHAPES)}`,
+    'res = []',
+    'for m, k, n in shapes:',
+    '    a = tf.random.normal([m, k]); b = tf.random.normal([k, n]); f = tf.function(lambda a, b: tf.matmul(a, b))',
+    '    ts = []',
+    '    for i in range(25):',
+    '        t0 = time.perf_counter(); f(a, b).numpy(); ts.append((time.perf_counter() - t0) * 1000)',
+    '    ts = sorted(ts[5:]); res.append(ts[len(ts) // 2])',
+    'print(json.dumps(res))',
+  ].join('\n');
+  const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', TF_NUM_INTRAOP_THREADS: String(threads), TF_NUM_INTEROP_THREADS: '1' };
+  const outText = execFileSync(tfPython, ['-c', script], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  return JSON.parse(outText.trim().split('\n').pop()!) as number[];
+}
+
 /** Peak RSS of a fresh process that runs the verification in the worker thread. */
 function workerPeakRss(modelPath: string, steps: number, batch: number): { peakMb: number; baselineMb: number } {
   const script = `
@@ -216,6 +265,24 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
     out.tfjs1ThreadOverTensorflowRatio = oneThread / pyStep;
     out.tfjs2ThreadsOverTensorflowRatio = twoThreads / pyStep;
     out.tensorflowTimeToFirstStepMs = py.timeToFirstStepMs;
+    // Per core: TensorFlow limited to one intra-op thread against the engine's one-thread figure.
+    const py1 = await new PythonEngine({ interpreter: tfPython, env: { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' } }).run(req, () => {});
+    out.tensorflowCpu1ThreadStepMs = median(py1.stepMs.slice(1));
+    out.tfjs1ThreadOverTensorflow1ThreadRatio = oneThread / (out.tensorflowCpu1ThreadStepMs as number);
+    // The ceiling: how much slower XNNPACK's wasm matrix product (128-bit SIMD, separate multiply and add) is than
+    // TensorFlow's (oneDNN, the machine's widest vectors with fused multiply-add). A step made mostly of such
+    // products cannot get closer to TensorFlow than this.
+    for (const threads of [1, 2]) {
+      const js = tfjsGemm(threads);
+      const py = tensorflowGemm(threads);
+      GEMM_SHAPES.forEach(([m, k, n], i) => {
+        const tag = `${m}x${k}x${n}`;
+        out[`gemm${tag}Tfjs${threads}tMs`] = js[i]!;
+        out[`gemm${tag}Tensorflow${threads}tMs`] = py[i]!;
+        out[`gemm${tag}TfjsOverTensorflow${threads}t`] = js[i]! / py[i]!;
+      });
+    }
+    out.gemmGflopsNote = GEMM_SHAPES.map(([m, k, n]) => `${m}x${k}x${n}: ${(2 * m * k * n / 1e6 / (out[`gemm${m}x${k}x${n}Tfjs1tMs`] as number)).toFixed(1)} GFLOP/s tfjs vs ${(2 * m * k * n / 1e6 / (out[`gemm${m}x${k}x${n}Tensorflow1tMs`] as number)).toFixed(1)} TF, 1 thread`).join('; ');
   } else {
     out.tensorflowCpuStepMs = `skipped: ${tfPython} absent`;
   }
