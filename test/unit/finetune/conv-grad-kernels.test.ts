@@ -28,6 +28,11 @@ const convCases: ConvCase[] = [
   { name: '5x3 s(2,1) same', x: [2, 11, 8, 2], k: [5, 3], co: 3, s: [2, 1], pad: 'same' },
   { name: '3x3 explicit pad', x: [1, 6, 6, 2], k: [3, 3], co: 2, s: [1, 1], pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
   { name: '7x7 s2 same (stem)', x: [2, 16, 16, 3], k: [7, 7], co: 8, s: [2, 2], pad: 'same' },
+  // Output channels in multiples of 8: wasm's SIMD filter-gradient loop (conv-filter-simd.ts) by default.
+  { name: '1x1 s1, 6 -> 16 channels (rows 4 + 2)', x: [3, 5, 5, 6], k: [1, 1], co: 16, s: [1, 1], pad: 'valid' },
+  { name: '1x1 s2 same, 4 -> 8 channels', x: [2, 6, 5, 4], k: [1, 1], co: 8, s: [2, 2], pad: 'same' },
+  { name: '3x3 s2 same, 3 -> 8 channels (an image stem)', x: [2, 9, 7, 3], k: [3, 3], co: 8, s: [2, 2], pad: 'same' },
+  { name: '3x3 explicit pad, 1 -> 24 channels', x: [1, 6, 6, 1], k: [3, 3], co: 24, s: [1, 1], pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
 ];
 
 interface DwCase { name: string; x: S4; k: [number, number]; m: number; s: [number, number]; d: [number, number]; pad: Pad }
@@ -145,7 +150,8 @@ for (const [backendName, strategy, dwStrategy] of [
   ['wasm', 'conv', 'conv'],
   ['wasm', 'matmul', 'slices'],
   ['cpu', 'conv', 'conv'],
-  // The defaults: 1x1 filters by matMul and larger ones by convolution; depthwise filters by loops over memory.
+  // The defaults: the SIMD filter loop where it applies, else 1x1 filters by matMul and larger ones by convolution;
+  // depthwise filters by loops over memory.
   ['wasm', 'auto', 'js'],
   ['cpu', 'matmul', 'js'],
 ] as const) {
@@ -222,4 +228,27 @@ test('both Conv2DBackpropFilter formulations are installed and agree on wasm', a
   const b = (run() as unknown as tf.Tensor).dataSync();
   setFilterStrategy('wasm', 'auto');
   assert.ok(maxRelErr(a, b) < 1e-5);
+});
+
+test('wasm: the default Conv2DBackpropFilter reads x and dy in place where the SIMD loop applies (no transpose, no matMul)', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  setFilterStrategy('wasm', 'auto');
+  for (const [xShape, f, strides, expectDirect] of [
+    [[4, 12, 12, 32], [1, 1, 32, 64], 1, true],
+    [[4, 24, 24, 3], [3, 3, 3, 16], 2, true],
+    [[4, 12, 12, 32], [3, 3, 32, 16], 1, false], // many input channels under a 3x3 filter: XNNPACK's convolution
+    [[4, 12, 12, 32], [1, 1, 32, 12], 1, false], // 12 output channels: not whole pairs of vectors
+  ] as [S4, S4, number, boolean][]) {
+    const x = rand(xShape) as tf.Tensor4D;
+    const info = tf.backend_util.computeConv2DInfo(xShape, f, strides, 1, 'same');
+    const dy = rand([xShape[0], info.outHeight, info.outWidth, f[3]]) as tf.Tensor4D;
+    const attrs = { strides, pad: 'same', dataFormat: 'NHWC', filterShape: f } as unknown as tf.NamedAttrMap;
+    const prof = await tf.profile(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as unknown as tf.Tensor);
+    const inner = prof.kernels.map((k) => k.name).filter((n) => n !== 'Conv2DBackpropFilter');
+    assert.equal(inner.length === 0, expectDirect, `${xShape} ${f}: ${inner.join(' ')}`);
+    const ours = (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as unknown as tf.Tensor).dataSync();
+    const ref = tf.tidy(() => conv2dBackpropFilterViaConv({ x, dy, filterShape: f, strides, pad: 'same' }).dataSync());
+    assert.ok(maxRelErr(ours, ref) < 1e-5, `${xShape} ${f}: ${maxRelErr(ours, ref)}`);
+    tf.dispose([x, dy]);
+  }
 });

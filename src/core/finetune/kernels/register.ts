@@ -34,6 +34,7 @@ import {
   type RoundingMode,
 } from './conv-grad-math';
 import { depthwiseBackpropFilterJs, depthwiseBackpropInputJs } from './depthwise-js';
+import { conv2dBackpropFilterSimd } from './conv-filter-simd';
 
 export const GRADIENT_KERNELS = [
   'Conv2DBackpropFilter',
@@ -64,7 +65,8 @@ type FilterStrategy = 'conv' | 'matmul' | 'auto';
 const filterStrategy: Record<string, FilterStrategy> = { wasm: 'auto', cpu: 'matmul' };
 
 /**
- * 'auto' (wasm): 1x1 convolutions as one transpose + matMul (2-8x faster there than the convolution form,
+ * 'auto' (wasm): the SIMD loop of conv-filter-simd.ts where it applies (1x1 filters, and filters over at most 4
+ * input channels, with output channels in multiples of 8); otherwise 1x1 convolutions as one transpose + matMul (2-8x faster there than the convolution form,
  * measured on MobileNet's pointwise shapes), larger kernels as a convolution (the im2col matMul is 3-30x slower).
  */
 function filterFormulation(strategy: FilterStrategy, filterShape: Shape4): 'conv' | 'matmul' {
@@ -76,9 +78,21 @@ type DepthwiseStrategy = 'conv' | 'slices' | 'js';
 const depthwiseStrategy: Record<string, DepthwiseStrategy> = { wasm: 'js', cpu: 'js' };
 
 const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFunc> = {
-  Conv2DBackpropFilter: (backendName) => ({ inputs, attrs }) =>
-    tidy(() => {
-      const i = inputs as Inputs;
+  Conv2DBackpropFilter: (backendName) => ({ inputs, attrs, backend }) => {
+    const i = inputs as Inputs;
+    if (filterStrategy[backendName] === 'auto') {
+      const direct = conv2dBackpropFilterSimd(backendName, backend as KernelBackend, {
+        x: i.x!,
+        dy: i.dy!,
+        filterShape: attr<Shape4>(attrs, 'filterShape'),
+        strides: attr<number | [number, number]>(attrs, 'strides'),
+        pad: attr<PadArg>(attrs, 'pad'),
+        dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
+        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
+      });
+      if (direct) return direct;
+    }
+    return tidy(() => {
       const args = {
         x: t4(i.x),
         dy: t4(i.dy),
@@ -89,7 +103,8 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
         dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
       };
       return filterFormulation(filterStrategy[backendName] ?? 'matmul', args.filterShape) === 'conv' ? conv2dBackpropFilterViaConv(args) : conv2dBackpropFilterViaMatMul(args);
-    }),
+    });
+  },
   Conv2DBackpropInput: () => ({ inputs, attrs }) =>
     tidy(() => {
       const i = inputs as Inputs;

@@ -32,6 +32,7 @@ export interface SimdLoops {
   rowaxpy(dx: number, xStep: number, dy: number, f: number, count: number, c4: number): void;
   relugrad(out: number, dy: number, x: number, n4: number): void;
   colsum(x: number, pixels: number, c4: number, out: number): void;
+  atb(a: number, aStride: number, b: number, bStride: number, count: number, rows: number, c4: number, out: number, outStride: number): void;
 }
 
 /** The loops plus access to the backend's heap: tensor addresses and float32 scratch buffers. */
@@ -44,6 +45,8 @@ export interface Simd {
   release(ptr: number): void;
   /** A float32 view of `n` values at a byte address (valid until the next allocation). */
   view(ptr: number, n: number): Float32Array;
+  /** The memory's current size in bytes. */
+  memoryBytes(): number;
 }
 
 interface WasmBackendLike {
@@ -110,5 +113,6 @@ export function simdFor(backendName: string, backend: KernelBackend): Simd | nul
     scratch: (n) => b.wasm._malloc(Math.max(16, n * 4)),
     release: (p) => b.wasm._free(p),
     view: (p, n) => new Float32Array(memory.buffer, p, n),
+    memoryBytes: () => memory.buffer.byteLength,
   };
 }

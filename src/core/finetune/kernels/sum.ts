@@ -6,7 +6,7 @@
 // (simd.wat `colsum`) with the same float32 additions in the same order, so the result is the stock kernel's bit for
 // bit; a sum whose reduced axes all have extent 1 (a [1] loss term) is a reshape that shares the buffer.
 // Everything else goes to the stock kernel.
-import { getKernel, registerKernel, unregisterKernel, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, unregisterKernel, util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { simdChannelSum } from './channel-kernels';
 import { simdFor } from './simd';
 
@@ -17,10 +17,15 @@ interface WasmBackendLike {
 
 let original: KernelConfig | undefined;
 
+/** tfjs's sum passes axis null for "every axis"; parseAxisParam takes that null although its type omits it. */
+function allAxesWhenNull(axis: number | number[] | undefined): number | number[] {
+  return (axis ?? null) as unknown as number | number[];
+}
+
 /** Which fast path serves a Sum, or null for the stock kernel. Exported for tests. */
 export function sumPath(shape: readonly number[], dtype: string, axis: number | number[] | undefined): 'channels' | 'reshape' | null {
   if (dtype !== 'float32' || shape.length === 0) return null;
-  const axes = util.parseAxisParam(axis ?? null, [...shape]);
+  const axes = util.parseAxisParam(allAxesWhenNull(axis), [...shape]);
   if (axes.every((a) => shape[a] === 1)) return 'reshape';
   const r = shape.length;
   const c = shape[r - 1]!;
@@ -38,9 +43,9 @@ const fastSum: KernelFunc = (args) => {
   const x = (args.inputs as { x: TensorInfo }).x;
   const attrs = args.attrs as { axis?: number | number[]; keepDims?: boolean };
   const path = sumPath(x.shape, x.dtype, attrs.axis);
-  const simd = path === 'channels' ? simdFor('wasm', args.backend) : null;
+  const simd = path === 'channels' ? simdFor('wasm', args.backend as KernelBackend) : null;
   if (path === null || (path === 'channels' && simd === null)) return original!.kernelFunc(args);
-  const axes = util.parseAxisParam(attrs.axis ?? null, [...x.shape]);
+  const axes = util.parseAxisParam(allAxesWhenNull(attrs.axis), [...x.shape]);
   const shape = outShape(x.shape, axes, attrs.keepDims === true);
   const b = args.backend as unknown as WasmBackendLike;
   if (path === 'reshape') {

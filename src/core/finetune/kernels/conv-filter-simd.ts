@@ -1,0 +1,122 @@
+// Conv2DBackpropFilter on the wasm backend as one SIMD loop over the activations (simd.wat `atb`).
+//
+//   dF[kh, kw, ci, co] = sum over n, oh, ow of x[n, oh*sh - top + kh, ow*sw - left + kw, ci] * dy[n, oh, ow, co]
+//
+// Through ops this is a transpose of x and a matMul whose right operand (dy, as long as the batch's pixel count)
+// XNNPACK re-packs on every call: on MobileNet's pointwise layers the packing alone took longer than the product
+// (a [73728, 16] dy: 4.7 ms per call, 0.7 ms once packed), and the first layer's 3x3 filter went through a padded,
+// transposed copy of the input batch. Here four filter rows at a time are accumulated in registers straight
+// from x and dy. Sums are float32 over blocks of about a thousand pixels and float64 across blocks.
+import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
+import { memoryOf } from './channel-kernels';
+import { simdFor } from './simd';
+
+type PadArg = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+type Shape4 = [number, number, number, number];
+
+export interface ConvFilterArgs {
+  readonly x: TensorInfo;
+  readonly dy: TensorInfo;
+  readonly filterShape: Shape4;
+  readonly strides: number | [number, number];
+  readonly pad: PadArg;
+  readonly dataFormat?: 'NHWC' | 'NCHW';
+  readonly dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Pixels of dy per float32 block. */
+const BLOCK_PIXELS = 1024;
+
+/**
+ * Whether the SIMD loop computes this gradient: NHWC float32, output channels a multiple of 8 (two vectors), and
+ * either a 1x1 filter or few input channels (a first layer on images: ci <= 4). Larger filters over many channels
+ * stay with the convolution formulation, where XNNPACK's convolution is faster than one row of taps at a time.
+ */
+export function simdFilterApplies(filterShape: Shape4, dataFormat: string | undefined): boolean {
+  const [kh, kw, ci, co] = filterShape;
+  if (dataFormat === 'NCHW' || co % 8 !== 0 || ci === 0) return false;
+  return (kh === 1 && kw === 1) || ci <= 4;
+}
+
+/** The gradient, or null when this loop does not apply (see simdFilterApplies; also: not wasm, SIMD unavailable). */
+export function conv2dBackpropFilterSimd(backendName: string, backend: KernelBackend, a: ConvFilterArgs): TensorInfo | null {
+  if (!simdFilterApplies(a.filterShape, a.dataFormat) || a.x.dtype !== 'float32' || a.dy.dtype !== 'float32') return null;
+  const simd = simdFor(backendName, backend);
+  if (!simd) return null;
+  const info = backend_util.computeConv2DInfo(a.x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: ci, outHeight: OH, outWidth: OW, outChannels: co, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const size = fh * fw * ci * co;
+  const xp = simd.address(a.x);
+  const dyp = simd.address(a.dy);
+  // The loop reads four input channels at a time: up to 12 bytes past a pixel's last channel, which must still be memory.
+  if (xp + N * H * W * ci * 4 + 16 > simd.memoryBytes()) return null;
+  const mem = memoryOf(backendName, backend);
+  const [outInfo] = mem.alloc([a.filterShape]);
+  // Output columns whose input column exists, per filter column.
+  const owFrom = new Int32Array(fw);
+  const owTo = new Int32Array(fw);
+  for (let j = 0; j < fw; j++) {
+    let o0 = 0;
+    while (o0 < OW && o0 * sw - left + j < 0) o0++;
+    let o1 = OW;
+    while (o1 > o0 && (o1 - 1) * sw - left + j >= W) o1--;
+    owFrom[j] = o0;
+    owTo[j] = o1;
+  }
+  const rowBytes = co * 4;
+  const c4 = co / 4;
+  const total = new Float64Array(size);
+  const acc = simd.scratch(size);
+  // Every filter row r0..r0+3 of a tap against `count` dy pixels starting at byte dyAt, x pixels from byte xAt.
+  const rows = (xAt: number, xStep: number, dyAt: number, count: number, tap: number): void => {
+    for (let r0 = 0; r0 < ci; r0 += 4) {
+      simd.loops.atb(xAt + r0 * 4, xStep, dyAt, rowBytes, count, Math.min(4, ci - r0), c4, acc + ((tap * ci + r0) * co) * 4, rowBytes);
+    }
+  };
+  const flush = (): void => {
+    const v = simd.view(acc, size);
+    for (let i = 0; i < size; i++) total[i]! += v[i]!;
+    v.fill(0);
+  };
+  try {
+    simd.view(acc, size).fill(0);
+    const contiguous = fh === 1 && fw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && OH === H && OW === W;
+    if (contiguous) {
+      // A 1x1 stride-1 filter: x and dy are both [pixels, channels] tables.
+      const pixels = N * H * W;
+      for (let p0 = 0; p0 < pixels; p0 += BLOCK_PIXELS) {
+        rows(xp + p0 * ci * 4, ci * 4, dyp + p0 * rowBytes, Math.min(BLOCK_PIXELS, pixels - p0), 0);
+        flush();
+      }
+    } else {
+      let pending = 0;
+      for (let n = 0; n < N; n++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const dyRow = dyp + ((n * OH + oh) * OW) * rowBytes;
+          for (let i = 0; i < fh; i++) {
+            const ih = oh * sh - top + i;
+            if (ih < 0 || ih >= H) continue;
+            const xRow = xp + ((n * H + ih) * W) * ci * 4;
+            for (let j = 0; j < fw; j++) {
+              const o0 = owFrom[j]!;
+              const o1 = owTo[j]!;
+              if (o0 < o1) rows(xRow + (o0 * sw - left + j) * ci * 4, sw * ci * 4, dyRow + o0 * rowBytes, o1 - o0, i * fw + j);
+            }
+          }
+          pending += OW;
+          if (pending >= BLOCK_PIXELS) {
+            flush();
+            pending = 0;
+          }
+        }
+      }
+      if (pending > 0) flush();
+    }
+  } finally {
+    simd.release(acc);
+  }
+  mem.view(outInfo!).set(total);
+  return outInfo!;
+}
