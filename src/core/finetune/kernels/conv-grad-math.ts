@@ -65,6 +65,15 @@ function padOrCrop(t: Tensor4D, top: number, bottom: number, left: number, right
   return r;
 }
 
+/**
+ * The padding argument for a 'valid' convolution of padOrCrop(t, top, bottom, left, right): the amounts themselves
+ * when none is negative (the convolution pads as it reads, instead of a padded copy of the tensor), else null.
+ */
+function explicitPad(top: number, bottom: number, left: number, right: number): backend_util.ExplicitPadding | null {
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) return null;
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
 function toNhwc(t: Tensor4D, dataFormat: 'NHWC' | 'NCHW' | undefined): Tensor4D {
   return dataFormat === 'NCHW' ? transpose(t, [0, 2, 3, 1]) : t;
 }
@@ -184,9 +193,9 @@ export function conv2dBackpropInputViaConv(a: Conv2DBackpropInputArgs): Tensor4D
   const left = kEw - 1 - info.padInfo.left;
   const bottom = H - d.shape[1] - top + kEh - 1;
   const right = W - d.shape[2] - left + kEw - 1;
-  const dp = padOrCrop(d, top, bottom, left, right);
   const f = transpose(reverse(a.filter, [0, 1]), [0, 1, 3, 2]);
-  const dx = conv2d(dp, f, 1, 'valid', 'NHWC', [dh, dw]);
+  const ep = explicitPad(top, bottom, left, right);
+  const dx = ep ? conv2d(d, f, 1, ep, 'NHWC', [dh, dw]) : conv2d(padOrCrop(d, top, bottom, left, right), f, 1, 'valid', 'NHWC', [dh, dw]);
   return nchw ? transpose(dx, [0, 3, 1, 2]) : dx;
 }
 
@@ -276,8 +285,10 @@ export function depthwiseBackpropInput(a: DepthwiseBackpropInputArgs): Tensor4D 
     const d = dilateSpatial(dyq, sh, sw);
     const top = kEh - 1 - info.padInfo.top;
     const left = kEw - 1 - info.padInfo.left;
-    const dp = padOrCrop(d, top, H - d.shape[1] - top + kEh - 1, left, W - d.shape[2] - left + kEw - 1);
-    const part = depthwiseConv2d(dp, fq, 1, 'valid', 'NHWC', [dh, dw]);
+    const bottom = H - d.shape[1] - top + kEh - 1;
+    const right = W - d.shape[2] - left + kEw - 1;
+    const ep = explicitPad(top, bottom, left, right);
+    const part = ep ? depthwiseConv2d(d, fq, 1, ep, 'NHWC', [dh, dw]) : depthwiseConv2d(padOrCrop(d, top, bottom, left, right), fq, 1, 'valid', 'NHWC', [dh, dw]);
     total = total === null ? part : (add(total, part) as Tensor4D);
   }
   return total as Tensor4D;
