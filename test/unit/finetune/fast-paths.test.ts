@@ -18,7 +18,7 @@ import { BatchNormController, type BnLayerLike } from '../../../src/core/finetun
 import { bnModeFor } from '../../../src/core/finetune/plan';
 import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
 import { setSimdEnabled, simdFor } from '../../../src/core/finetune/kernels/simd';
-import { registerFastSum, sumPath, unregisterFastSum } from '../../../src/core/finetune/kernels/sum';
+import { registerWasmOverrides, sumPath, unregisterWasmOverrides } from '../../../src/core/finetune/kernels/wasm-overrides';
 
 const SHAPES = [[4, 5, 6, 3], [2, 3, 3, 10], [7, 5], [3, 4, 4, 16]];
 
@@ -139,15 +139,15 @@ test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums
     cases.map((k, i) => tf.tidy(() => Float32Array.from(tf.sum(tf.randomNormal(k.shape, 0.1, 3, 'float32', 40 + i), k.axis, k.keepDims).dataSync())));
   for (const k of cases) assert.equal(sumPath(k.shape, 'float32', k.axis), k.path, `${k.shape} ${k.axis}`);
   assert.equal(sumPath([4, 8], 'int32', 0), null);
-  assert.ok(registerFastSum('wasm'));
+  assert.deepEqual(registerWasmOverrides('wasm'), ['Sum', 'Relu']);
   const ours = run();
   const kernels = (await tf.profile(() => tf.sum(tf.ones([2, 3, 8]), [0, 1]))).kernels.map((k) => k.name);
-  unregisterFastSum();
+  unregisterWasmOverrides();
   let stock: Float32Array[];
   try {
     stock = run();
   } finally {
-    registerFastSum('wasm');
+    registerWasmOverrides('wasm');
   }
   assert.deepEqual(kernels, ['Sum']);
   ours.forEach((a, i) => assert.deepEqual(a, stock[i], `${cases[i]!.shape} ${cases[i]!.axis}`));
@@ -163,6 +163,25 @@ test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums
   x.dispose();
   assert.deepEqual(Array.from(s.dataSync()), [2.5]);
   s.dispose();
+});
+
+test('wasm: our Relu equals the stock kernel (odd sizes, zeros, negatives, NaN) and runs as one kernel', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  const values = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 0 : i % 13 === 0 ? NaN : Math.sin(i) * 3));
+  const run = (): Float32Array[] => [[3], [5, 7], [2, 3, 4, 8], [1, 1001]].map((shape) => tf.tidy(() => Float32Array.from(tf.relu(tf.tensor(values(shape.reduce((a, b) => a * b, 1)), shape)).dataSync())));
+  assert.ok(registerWasmOverrides('wasm').includes('Relu'));
+  const ours = run();
+  const kernels = (await tf.profile(() => tf.relu(tf.ones([4, 4])))).kernels.map((k) => k.name);
+  unregisterWasmOverrides();
+  let stock: Float32Array[];
+  try {
+    stock = run();
+  } finally {
+    registerWasmOverrides('wasm');
+  }
+  assert.deepEqual(kernels, ['Relu']);
+  // Equal values; 0 and -0 alike.
+  ours.forEach((a, i) => assert.ok(a.length === stock[i]!.length && a.every((v, k) => v === stock[i]![k] || (Number.isNaN(v) && Number.isNaN(stock[i]![k]!))), `case ${i}`));
 });
 
 test('wasm: the SIMD channel sum (conv bias gradients) is the float32 JavaScript sum bit for bit', async () => {

@@ -32,6 +32,7 @@ export interface SimdLoops {
   rowaxpy(dx: number, xStep: number, dy: number, f: number, count: number, c4: number): void;
   relugrad(out: number, dy: number, x: number, n4: number): void;
   colsum(x: number, pixels: number, c4: number, out: number): void;
+  relu(out: number, x: number, n4: number): void;
   atb(a: number, aStride: number, b: number, bStride: number, count: number, rows: number, c4: number, out: number, outStride: number): void;
 }
 

@@ -233,6 +233,17 @@
             (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c31)))))
         (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
         (br $jloop))))
+;; out[i] = max(x[i], 0) for i < n4 * 4
+  (func (export "relu") (param $out i32) (param $x i32) (param $n4 i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 4))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $out) (f32x4.pmax (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vec))))
 ;; out[i] = x[i] > 0 ? dy[i] : 0 for i < n4 * 4   (the ReLU gradient in one pass)
   (func (export "relugrad") (param $out i32) (param $dy i32) (param $x i32) (param $n4 i32)
     (local $end i32)

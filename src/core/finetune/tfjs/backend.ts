@@ -15,7 +15,7 @@ import { installThreadBridges, locateThreadedDir, removeTemporaryScripts, THREAD
 import { registerGradientKernels } from '../kernels/register';
 import { CHANNEL_KERNELS, registerChannelKernels, unregisterChannelKernels } from '../kernels/channel-kernels';
 import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../kernels/identity';
-import { registerFastSum, unregisterFastSum } from '../kernels/sum';
+import { registerWasmOverrides, unregisterWasmOverrides } from '../kernels/wasm-overrides';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -193,17 +193,17 @@ function threadedSearchDirs(): string[] {
   }
 }
 
-/** Our per-channel kernels (BatchNorm statistics and gradient, bias sums) and, on wasm, a zero-copy Identity and a channels-last Sum. */
+/** Our per-channel kernels (BatchNorm statistics and gradient, bias sums) and, on wasm, a zero-copy Identity, Sum and Relu (wasm-overrides.ts). */
 function channelKernels(backendName: string, enabled: boolean): string[] {
   if (!enabled) {
     unregisterChannelKernels(backendName);
     unregisterZeroCopyIdentity();
-    unregisterFastSum();
+    unregisterWasmOverrides();
     return [];
   }
   const out: string[] = registerChannelKernels(backendName) ? [...CHANNEL_KERNELS] : [];
   if (registerZeroCopyIdentity(backendName)) out.push('Identity');
-  if (registerFastSum(backendName)) out.push('Sum');
+  out.push(...registerWasmOverrides(backendName));
   return out;
 }
 
