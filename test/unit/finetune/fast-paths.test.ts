@@ -18,7 +18,7 @@ import { BatchNormController, type BnLayerLike } from '../../../src/core/finetun
 import { bnModeFor } from '../../../src/core/finetune/plan';
 import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
 import { setSimdEnabled, simdFor } from '../../../src/core/finetune/kernels/simd';
-import { registerWasmOverrides, sumPath, unregisterWasmOverrides } from '../../../src/core/finetune/kernels/wasm-overrides';
+import { isBiasAdd, registerWasmOverrides, sumPath, unregisterWasmOverrides } from '../../../src/core/finetune/kernels/wasm-overrides';
 
 const SHAPES = [[4, 5, 6, 3], [2, 3, 3, 10], [7, 5], [3, 4, 4, 16]];
 
@@ -139,7 +139,7 @@ test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums
     cases.map((k, i) => tf.tidy(() => Float32Array.from(tf.sum(tf.randomNormal(k.shape, 0.1, 3, 'float32', 40 + i), k.axis, k.keepDims).dataSync())));
   for (const k of cases) assert.equal(sumPath(k.shape, 'float32', k.axis), k.path, `${k.shape} ${k.axis}`);
   assert.equal(sumPath([4, 8], 'int32', 0), null);
-  assert.deepEqual(registerWasmOverrides('wasm'), ['Sum', 'Relu']);
+  assert.deepEqual(registerWasmOverrides('wasm'), ['Sum', 'Relu', 'Add']);
   const ours = run();
   const kernels = (await tf.profile(() => tf.sum(tf.ones([2, 3, 8]), [0, 1]))).kernels.map((k) => k.name);
   unregisterWasmOverrides();
@@ -182,6 +182,34 @@ test('wasm: our Relu equals the stock kernel (odd sizes, zeros, negatives, NaN) 
   assert.deepEqual(kernels, ['Relu']);
   // Equal values; 0 and -0 alike.
   ours.forEach((a, i) => assert.ok(a.length === stock[i]!.length && a.every((v, k) => v === stock[i]![k] || (Number.isNaN(v) && Number.isNaN(stock[i]![k]!))), `case ${i}`));
+});
+
+test('wasm: our bias Add equals the stock kernel bit for bit, either operand order, and leaves other adds to it', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  const cases: [number[], number[], boolean][] = [
+    [[32, 6, 6, 128], [128], true],
+    [[3, 5, 8], [1, 1, 8], true],
+    [[8], [8, 2, 3, 8], false], // the bias first: isBiasAdd(a, b) says no, the kernel then asks isBiasAdd(b, a)
+    [[3, 5, 12], [3, 5, 12], false],
+    [[3, 5, 10], [10], false], // 10 channels: not whole vectors
+    [[3, 5, 8], [5, 8], false],
+  ];
+  const info = (shape: number[]): tf.TensorInfo => ({ dataId: {}, shape, dtype: 'float32' });
+  for (const [a, b, expected] of cases) assert.equal(isBiasAdd(info(a), info(b)), expected, `${a} + ${b}`);
+  const run = (): Float32Array[] =>
+    [...cases, [[8], [2, 3, 8], true] as [number[], number[], boolean]].map(([a, b], i) =>
+      tf.tidy(() => Float32Array.from(tf.add(tf.randomNormal(a, 0, 3, 'float32', 60 + i), tf.randomNormal(b, 0, 3, 'float32', 80 + i)).dataSync())),
+    );
+  assert.ok(registerWasmOverrides('wasm').includes('Add'));
+  const ours = run();
+  unregisterWasmOverrides();
+  let stock: Float32Array[];
+  try {
+    stock = run();
+  } finally {
+    registerWasmOverrides('wasm');
+  }
+  ours.forEach((a, i) => assert.deepEqual(a, stock[i], `case ${i}`));
 });
 
 test('wasm: the SIMD channel sum (conv bias gradients) is the float32 JavaScript sum bit for bit', async () => {

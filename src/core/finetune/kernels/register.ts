@@ -65,9 +65,10 @@ type FilterStrategy = 'conv' | 'matmul' | 'auto';
 const filterStrategy: Record<string, FilterStrategy> = { wasm: 'auto', cpu: 'matmul' };
 
 /**
- * 'auto' (wasm): the SIMD loop of conv-filter-simd.ts where it applies (1x1 filters, and filters over at most 4
- * input channels, with output channels in multiples of 8); otherwise 1x1 convolutions as one transpose + matMul (2-8x faster there than the convolution form,
- * measured on MobileNet's pointwise shapes), larger kernels as a convolution (the im2col matMul is 3-30x slower).
+ * 'auto' (wasm): the SIMD loop of conv-filter-simd.ts where it applies (see simdFilterApplies: 1x1 filters over at
+ * most 128 input channels and image stems, output channels in multiples of 8); otherwise 1x1 convolutions as one
+ * transpose + matMul (2-8x faster there than the convolution form, measured on MobileNet's pointwise shapes), larger
+ * kernels as a convolution (the im2col matMul is 3-30x slower).
  */
 function filterFormulation(strategy: FilterStrategy, filterShape: Shape4): 'conv' | 'matmul' {
   if (strategy !== 'auto') return strategy;

@@ -33,6 +33,7 @@ export interface SimdLoops {
   relugrad(out: number, dy: number, x: number, n4: number): void;
   colsum(x: number, pixels: number, c4: number, out: number): void;
   relu(out: number, x: number, n4: number): void;
+  addrow(out: number, a: number, h: number, pixels: number, c4: number): void;
   atb(a: number, aStride: number, b: number, bStride: number, count: number, rows: number, c4: number, out: number, outStride: number): void;
 }
 

@@ -30,6 +30,26 @@
         (local.set $a (i32.add (local.get $a) (local.get $row)))
         (br $pixel))))
 
+;; out[p, j] = a[p, j] + h[j]   (a bias add)
+  (func (export "addrow") (param $out i32) (param $a i32) (param $h i32) (param $pixels i32) (param $c4 i32)
+    (local $row i32) (local $k i32) (local $end i32)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $pixels) (local.get $row))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $chan
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $row)))
+            (v128.store (i32.add (local.get $out) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $a) (local.get $k))) (v128.load (i32.add (local.get $h) (local.get $k)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $chan)))
+        (local.set $out (i32.add (local.get $out) (local.get $row)))
+        (local.set $a (i32.add (local.get $a) (local.get $row)))
+        (br $pixel))))
+
   ;; out[p, j] = a[p, j] * s[j] + b[p, j] * u[j] + h[j]
   (func (export "map2") (param $out i32) (param $a i32) (param $b i32) (param $s i32) (param $u i32) (param $h i32) (param $pixels i32) (param $c4 i32)
     (local $row i32) (local $k i32) (local $end i32)

@@ -7,6 +7,9 @@
 //       each row: a full copy per bias per step. Here a channels-last sum is one pass (`colsum`) with the same
 //       float32 additions in the same order, so the result is the stock kernel's bit for bit; a sum whose reduced
 //       axes all have extent 1 (a [1] loss term) is a reshape that shares the buffer.
+// Add:  a bias add (x [..., C] + b broadcast over every axis but the last, as tfjs-layers adds depthwise and
+//       dense biases) is one pass (`addrow`) instead of XNNPACK's general broadcasting add; one float32 addition
+//       per element either way, so the same values.
 // Relu: the stock kernel is XNNPACK's clamp, which on the threaded build hands every call to the thread pool
 //       (3x slower per call on 2 cores than one thread doing it). Here it is one pass (`relu`) on the calling thread.
 import { getKernel, registerKernel, unregisterKernel, util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -19,7 +22,7 @@ interface WasmBackendLike {
   typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
-export const WASM_OVERRIDES = ['Sum', 'Relu'] as const;
+export const WASM_OVERRIDES = ['Sum', 'Relu', 'Add'] as const;
 type OverrideName = (typeof WASM_OVERRIDES)[number];
 
 const originals = new Map<OverrideName, KernelConfig>();
@@ -86,7 +89,26 @@ const fastRelu: KernelFunc = (args) => {
   return out;
 };
 
-const replacements: Record<OverrideName, KernelFunc> = { Sum: fastSum, Relu: fastRelu };
+/** Whether an Add is a channels-last bias add: [..., C] + [C] (or [1, ..., 1, C]), either order. Exported for tests. */
+export function isBiasAdd(a: TensorInfo, b: TensorInfo): boolean {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2) return false;
+  const c = a.shape[a.shape.length - 1]!;
+  if (c % 4 !== 0 || util.sizeFromShape(a.shape) === c) return false;
+  return b.shape.length <= a.shape.length && b.shape[b.shape.length - 1] === c && util.sizeFromShape(b.shape) === c;
+}
+
+const fastAdd: KernelFunc = (args) => {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const [x, bias] = isBiasAdd(a, b) ? [a, b] : isBiasAdd(b, a) ? [b, a] : [null, null];
+  const simd = x ? simdFor('wasm', args.backend as KernelBackend) : null;
+  if (!x || !bias || !simd) return stock('Add')(args);
+  const out = (args.backend as unknown as WasmBackendLike).makeOutput([...x.shape], 'float32');
+  const c = x.shape[x.shape.length - 1]!;
+  simd.loops.addrow(simd.address(out), simd.address(x), simd.address(bias), util.sizeFromShape(x.shape) / c, c / 4);
+  return out;
+};
+
+const replacements: Record<OverrideName, KernelFunc> = { Sum: fastSum, Relu: fastRelu, Add: fastAdd };
 
 /** Puts our kernels in front of wasm's (idempotent). Returns the names now served by this module ([] off wasm). */
 export function registerWasmOverrides(backendName: string): OverrideName[] {
