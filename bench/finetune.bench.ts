@@ -235,40 +235,65 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
   const out: Record<string, number | string> = { machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load ${os.loadavg()[0]!.toFixed(1)}` };
   if (!existsSync(mobilenet)) return { ...out, skipped: `${mobilenet} absent` };
   const batch = 32;
-  const steps = 6;
+  const steps = 12;
+  // Rounds of (engine, TensorFlow, TensorFlow on one thread), each in a fresh process: this machine's speed drifts
+  // by 30% over minutes, so each ratio is taken within a round and the rounds' median and range are reported.
+  const rounds = 3;
 
-  // tfjs engine (wasm + our kernels), MobileNet-size model: the product's default, then the same engine with 1 and 2
-  // wasm threads and without this session's fast paths, each in a fresh process (the thread count is fixed per process).
+  // tfjs engine (wasm + our kernels), MobileNet-size model: the product's default in this process, then in fresh
+  // processes with 1 and 2 wasm threads and without the fast paths (the thread count is fixed per process).
   const req = await request(mobilenet, steps, batch);
   const js = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
   const jsStep = median(js.stepMs.slice(1));
-  out.model = `vww_96.h5 MobileNet (${req.modelVariables.reduce((a, v) => a + v.shape.reduce((p, d) => p * d, 1), 0)} params), batch ${batch}`;
+  out.model = `vww_96.h5 MobileNet (${req.modelVariables.reduce((a, v) => a + v.shape.reduce((p, d) => p * d, 1), 0)} params), batch ${batch}, ${steps} steps (medians of steps 2..${steps})`;
   out.tfjsWasmStepMs = jsStep;
   out.tfjsWasmDetail = js.engineDetail;
   out.tfjsTimeToFirstStepMs = js.timeToFirstStepMs;
-  const oneThread = childStep(mobilenet, steps, batch, { threads: 1, fastPaths: true });
   const twoThreads = childStep(mobilenet, steps, batch, { threads: 2, fastPaths: true });
   const before = childStep(mobilenet, steps, batch, { threads: 1, fastPaths: false });
+
+  const haveTf = existsSync(tfPython);
+  const oneThreadRuns: number[] = [];
+  const tfRuns: number[] = [];
+  const tf1Runs: number[] = [];
+  let tfDetail = '';
+  let tfFirstStep = NaN;
+  for (let r = 0; r < rounds; r++) {
+    oneThreadRuns.push(childStep(mobilenet, steps, batch, { threads: 1, fastPaths: true }));
+    if (!haveTf) continue;
+    // Real TensorFlow CPU, same model, batch and data, through the Python engine: all cores, then one intra-op thread.
+    const py = await new PythonEngine({ interpreter: tfPython }).run(req, () => {});
+    tfRuns.push(median(py.stepMs.slice(1)));
+    tfDetail = py.engineDetail;
+    tfFirstStep = py.timeToFirstStepMs;
+    const py1 = await new PythonEngine({ interpreter: tfPython, env: { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' } }).run(req, () => {});
+    tf1Runs.push(median(py1.stepMs.slice(1)));
+  }
+  const oneThread = median(oneThreadRuns);
   out.tfjsWasm1ThreadStepMs = oneThread;
+  out.tfjsWasm1ThreadRoundsMs = oneThreadRuns.map((v) => v.toFixed(0)).join(' / ');
   out.tfjsWasm2ThreadsStepMs = twoThreads;
   out.tfjsWasmWithoutFastPathsStepMs = before;
   out.fastPathsSpeedup = before / oneThread;
   out.twoThreadsSpeedup = oneThread / twoThreads;
 
-  // Real TensorFlow CPU, same model, batch and data, through the Python engine.
-  if (existsSync(tfPython)) {
-    const py = await new PythonEngine({ interpreter: tfPython }).run(req, () => {});
-    const pyStep = median(py.stepMs.slice(1));
-    out.tensorflowCpuStepMs = pyStep;
-    out.tensorflowDetail = py.engineDetail;
-    out.tfjsOverTensorflowRatio = jsStep / pyStep;
-    out.tfjs1ThreadOverTensorflowRatio = oneThread / pyStep;
-    out.tfjs2ThreadsOverTensorflowRatio = twoThreads / pyStep;
-    out.tensorflowTimeToFirstStepMs = py.timeToFirstStepMs;
-    // Per core: TensorFlow limited to one intra-op thread against the engine's one-thread figure.
-    const py1 = await new PythonEngine({ interpreter: tfPython, env: { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' } }).run(req, () => {});
-    out.tensorflowCpu1ThreadStepMs = median(py1.stepMs.slice(1));
-    out.tfjs1ThreadOverTensorflow1ThreadRatio = oneThread / (out.tensorflowCpu1ThreadStepMs as number);
+  if (haveTf) {
+    const ratios = oneThreadRuns.map((v, i) => v / tfRuns[i]!);
+    const ratios1 = oneThreadRuns.map((v, i) => v / tf1Runs[i]!);
+    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+    out.tensorflowCpuStepMs = median(tfRuns);
+    out.tensorflowCpuRoundsMs = tfRuns.map((v) => v.toFixed(0)).join(' / ');
+    out.tensorflowDetail = tfDetail;
+    out.tensorflowTimeToFirstStepMs = tfFirstStep;
+    out.tfjsOverTensorflowRatio = median(ratios);
+    out.tfjsOverTensorflowRatioRange = range(ratios);
+    out.tfjsInProcessOverTensorflowRatio = jsStep / median(tfRuns);
+    out.tfjs2ThreadsOverTensorflowRatio = twoThreads / median(tfRuns);
+    // Per core: TensorFlow limited to one intra-op thread against the engine's one thread.
+    out.tensorflowCpu1ThreadStepMs = median(tf1Runs);
+    out.tensorflowCpu1ThreadRoundsMs = tf1Runs.map((v) => v.toFixed(0)).join(' / ');
+    out.tfjsOverTensorflow1ThreadRatio = median(ratios1);
+    out.tfjsOverTensorflow1ThreadRatioRange = range(ratios1);
     // The ceiling: how much slower XNNPACK's wasm matrix product (128-bit SIMD, separate multiply and add) is than
     // TensorFlow's (oneDNN, the machine's widest vectors with fused multiply-add). A step made mostly of such
     // products cannot get closer to TensorFlow than this.
