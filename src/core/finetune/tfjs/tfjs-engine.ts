@@ -269,7 +269,7 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
     tfModel.dispose();
     const result: VerifyResult = {
       engine: 'tfjs',
-      engineDetail: `TensorFlow.js ${tf.version_core} (${backend.name} backend; ${backend.reason}${backend.ourKernels.length ? `; gradient kernels: ${backend.ourKernels.join(', ')}` : ''})`,
+      engineDetail: `TensorFlow.js ${tf.version_core} (${backend.name} backend; ${backend.reason}${backend.ourKernels.length ? `; our kernels: ${backend.ourKernels.join(', ')}` : ''})`,
       runtime: req.runtime,
       steps: req.settings.steps,
       batchSize: req.settings.batchSize,
