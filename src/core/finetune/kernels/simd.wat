@@ -1,5 +1,5 @@
-;; SIMD loops for the engine's channel kernels, run on the tfjs wasm backend's own memory (imported).
-;; esbuild.mjs assembles this file into dist/fi-simd.wasm; src/core/finetune/kernels/simd.ts loads it.
+;; SIMD loops for the engine's kernels (channel-kernels.ts, depthwise-js.ts, conv-filter-simd.ts, wasm-overrides.ts), run on
+;; the tfjs wasm backend's own memory (imported). esbuild.mjs assembles this file into dist/fi-simd.wasm; simd.ts loads it.
 ;;
 ;; Channels-last tensors whose channel count is a multiple of 4: a pixel is `c4` vectors of 4 floats
 ;; (row = c4 * 16 bytes). Every pointer is a byte offset in the shared memory. Per-channel arrays (scale, shift,
@@ -30,7 +30,7 @@
         (local.set $a (i32.add (local.get $a) (local.get $row)))
         (br $pixel))))
 
-;; out[p, j] = a[p, j] + h[j]   (a bias add)
+  ;; out[p, j] = a[p, j] + h[j]   (a bias add)
   (func (export "addrow") (param $out i32) (param $a i32) (param $h i32) (param $pixels i32) (param $c4 i32)
     (local $row i32) (local $k i32) (local $end i32)
     (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
@@ -168,8 +168,8 @@
             (br $pix)))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $chan))))
-;; out[j] += x[p, j] for p < pixels, one float32 add per pixel in pixel order (a channel's lane is
-;; summed exactly like a sequential float32 loop, so results match tfjs's Sum and channelSum32 bit for bit)
+  ;; out[j] += x[p, j] for p < pixels, one float32 add per pixel in pixel order (a channel's lane is
+  ;; summed exactly like a sequential float32 loop, so results match tfjs's Sum and channelSum32 bit for bit)
   (func (export "colsum") (param $x i32) (param $pixels i32) (param $c4 i32) (param $out i32)
     (local $row i32) (local $k i32) (local $xp i32) (local $end i32) (local $v v128)
     (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
@@ -188,10 +188,10 @@
         (v128.store (i32.add (local.get $out) (local.get $k)) (local.get $v))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $chan))))
-;; out[r * outStride + j] += sum over p < count of a[p * aStride + r] * b[p * bStride + j]
-;; for r < rows (at most 4) and j < c4 * 4 (c4 even): the filter gradient of a convolution, dF = x^T . dy, read
-;; straight from the activations (no transpose, no packing). Strides are in bytes. Four rows of `a` are always
-;; read (the caller makes sure they lie inside the memory); rows >= `rows` are computed and dropped.
+  ;; out[r * outStride + j] += sum over p < count of a[p * aStride + r] * b[p * bStride + j]
+  ;; for r < rows (at most 4) and j < c4 * 4 (c4 even): the filter gradient of a convolution, dF = x^T . dy, read
+  ;; straight from the activations (no transpose, no packing). Strides are in bytes. Four rows of `a` are always
+  ;; read (the caller makes sure they lie inside the memory); rows >= `rows` are computed and dropped.
   (func (export "atb") (param $a i32) (param $aStride i32) (param $b i32) (param $bStride i32) (param $count i32) (param $rows i32) (param $c4 i32) (param $out i32) (param $outStride i32)
     (local $row i32) (local $jb i32) (local $ap i32) (local $bp i32) (local $end i32) (local $o i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $b0 v128) (local $b1 v128)
@@ -231,29 +231,30 @@
             (local.set $ap (i32.add (local.get $ap) (local.get $aStride)))
             (local.set $bp (i32.add (local.get $bp) (local.get $bStride)))
             (br $ploop)))
+        ;; row r of the output block at out + jb + r * outStride
+        (local.set $o (i32.add (local.get $out) (local.get $jb)))
         (if (i32.gt_u (local.get $rows) (i32.const 0))
           (then
-            (local.set $o (i32.add (i32.add (local.get $out) (local.get $jb)) (i32.mul (local.get $outStride) (i32.const 0))))
             (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c00)))
             (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c01)))))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
         (if (i32.gt_u (local.get $rows) (i32.const 1))
           (then
-            (local.set $o (i32.add (i32.add (local.get $out) (local.get $jb)) (i32.mul (local.get $outStride) (i32.const 1))))
             (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c10)))
             (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c11)))))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
         (if (i32.gt_u (local.get $rows) (i32.const 2))
           (then
-            (local.set $o (i32.add (i32.add (local.get $out) (local.get $jb)) (i32.mul (local.get $outStride) (i32.const 2))))
             (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c20)))
             (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c21)))))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
         (if (i32.gt_u (local.get $rows) (i32.const 3))
           (then
-            (local.set $o (i32.add (i32.add (local.get $out) (local.get $jb)) (i32.mul (local.get $outStride) (i32.const 3))))
             (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c30)))
             (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c31)))))
         (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
         (br $jloop))))
-;; out[i] = max(x[i], 0) for i < n4 * 4
+  ;; out[i] = max(x[i], 0) for i < n4 * 4
   (func (export "relu") (param $out i32) (param $x i32) (param $n4 i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 4))))
@@ -264,7 +265,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (br $vec))))
-;; out[i] = x[i] > 0 ? dy[i] : 0 for i < n4 * 4   (the ReLU gradient in one pass)
+  ;; out[i] = x[i] > 0 ? dy[i] : 0 for i < n4 * 4   (the ReLU gradient in one pass)
   (func (export "relugrad") (param $out i32) (param $dy i32) (param $x i32) (param $n4 i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 4))))
