@@ -1,10 +1,10 @@
 // The engine's SIMD loops (simd.wat, assembled into dist/fi-simd.wasm by esbuild.mjs), instantiated on the tfjs
 // wasm backend's own memory so they read and write tensors in place.
 //
-// Used by channel-kernels.ts and depthwise-js.ts for channel counts that are multiples of 4 on the wasm backend
-// (fi-simd.wasm for the single-threaded build, fi-simd-shared.wasm for the threaded build's shared memory; the
-// loops themselves run on the calling thread); everything else takes the JavaScript loops, which compute the
-// same values.
+// Used by channel-kernels.ts, depthwise-js.ts, conv-filter-simd.ts and wasm-overrides.ts for channel counts that
+// are multiples of 4 on the wasm backend (fi-simd.wasm for the single-threaded build, fi-simd-shared.wasm for the
+// threaded build's shared memory; the loops themselves run on the calling thread). Everything else takes
+// JavaScript loops or the stock kernels, which compute the same values.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
