@@ -1,4 +1,5 @@
 // Fine-tune engine benchmark, measured in one run on one machine:
+//  - where a step's time goes: XNNPACK products, our convolution gradients, BatchNorm, other kernels, outside kernels
 //  - tfjs (wasm + our gradient kernels) step time vs real TensorFlow CPU step time, same model and batch;
 //    the same with 1 and 2 wasm threads, and without the fast paths (the engine as first built)
 //  - stock tfjs kernels vs ours (per gradient kernel, on the model's own conv shapes; whole step on cpu)
@@ -160,6 +161,71 @@ function childStep(modelPath: string, steps: number, batch: number, o: { threads
   return (JSON.parse(res.trim().split('\n').pop()!) as { median: number }).median;
 }
 
+/** Where a step's time goes, by kernel family: each kernel's exclusive time (nested kernels subtracted). */
+const KERNEL_FAMILIES: [string, RegExp][] = [
+  ['xnnpackProducts', /^(BatchMatMul|_FusedMatMul|FusedConv2D|Conv2D|DepthwiseConv2dNative|FusedDepthwiseConv2D)$/],
+  ['convGradients', /^(Conv2DBackprop|DepthwiseConv2dNativeBackprop)/],
+  ['batchNorm', /^FIBatchNorm/],
+];
+
+/**
+ * Runs the engine in this process (wasm backend already selected) with every wasm kernel wrapped in a timer, and
+ * returns ms per step by family for steps 3..steps (the wrappers add a little time of their own).
+ */
+async function stepBreakdown(req: VerifyRequest, steps: number): Promise<Record<string, number>> {
+  const originals = tf.getKernelsForBackend('wasm');
+  const byFamily = new Map<string, number>();
+  const stack: { child: number }[] = [];
+  let on = false;
+  for (const k of originals) {
+    const family = KERNEL_FAMILIES.find(([, re]) => re.test(k.kernelName))?.[0] ?? 'otherKernels';
+    const f = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (args) => {
+        if (!on) return f(args);
+        const frame = { child: 0 };
+        stack.push(frame);
+        const t0 = performance.now();
+        try {
+          return f(args);
+        } finally {
+          const dt = performance.now() - t0;
+          stack.pop();
+          if (stack.length > 0) stack[stack.length - 1]!.child += dt;
+          byFamily.set(family, (byFamily.get(family) ?? 0) + dt - frame.child);
+        }
+      },
+    });
+  }
+  try {
+    let seen = 0;
+    const r = await runTfjsVerification(req, {
+      emit: (e) => {
+        if (e.type !== 'step') return;
+        seen++;
+        if (seen === 2) on = true;
+        if (seen === steps) on = false;
+      },
+      open: openModel,
+      backend: { prefer: 'wasm' },
+    });
+    const measured = steps - 2;
+    const stepTotal = r.stepMs.slice(2).reduce((a, b) => a + b, 0);
+    const kernels = [...byFamily.values()].reduce((a, b) => a + b, 0);
+    const out: Record<string, number> = { stepMs: stepTotal / measured };
+    for (const [name] of [...KERNEL_FAMILIES, ['otherKernels']]) out[name!] = (byFamily.get(name!) ?? 0) / measured;
+    out.outsideKernels = (stepTotal - kernels) / measured;
+    return out;
+  } finally {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, 'wasm');
+      tf.registerKernel(k);
+    }
+  }
+}
+
 /** Matrix products the comparison rests on: the model's commonest pointwise-convolution product and a large square one. */
 const GEMM_SHAPES: [number, number, number][] = [[1152, 128, 128], [512, 512, 512]];
 
@@ -249,6 +315,10 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
   out.tfjsWasmStepMs = jsStep;
   out.tfjsWasmDetail = js.engineDetail;
   out.tfjsTimeToFirstStepMs = js.timeToFirstStepMs;
+  const parts = await stepBreakdown(req, steps);
+  out.stepBreakdownMsPerStep = Object.entries(parts)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}${k === 'stepMs' ? '' : ` (${((100 * v) / parts.stepMs!).toFixed(0)}%)`}`)
+    .join(', ');
   const twoThreads = childStep(mobilenet, steps, batch, { threads: 2, fastPaths: true });
   const before = childStep(mobilenet, steps, batch, { threads: 1, fastPaths: false });
 
