@@ -33,6 +33,8 @@ const convCases: ConvCase[] = [
   { name: '1x1 s2 same, 4 -> 8 channels', x: [2, 6, 5, 4], k: [1, 1], co: 8, s: [2, 2], pad: 'same' },
   { name: '3x3 s2 same, 3 -> 8 channels (an image stem)', x: [2, 9, 7, 3], k: [3, 3], co: 8, s: [2, 2], pad: 'same' },
   { name: '3x3 explicit pad, 1 -> 24 channels', x: [1, 6, 6, 1], k: [3, 3], co: 24, s: [1, 1], pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
+  { name: '3x3 s2 valid, 6 -> 16 channels (rows 4 + 2)', x: [2, 9, 8, 6], k: [3, 3], co: 16, s: [2, 2], pad: 'valid' },
+  { name: '5x3 s(1,2) same, 9 -> 8 channels', x: [2, 7, 9, 9], k: [5, 3], co: 8, s: [1, 2], pad: 'same' },
 ];
 
 interface DwCase { name: string; x: S4; k: [number, number]; m: number; s: [number, number]; d: [number, number]; pad: Pad }
@@ -236,7 +238,8 @@ test('wasm: the default Conv2DBackpropFilter reads x and dy in place where the S
   for (const [xShape, f, strides, expectDirect] of [
     [[4, 12, 12, 32], [1, 1, 32, 64], 1, true],
     [[4, 24, 24, 3], [3, 3, 3, 16], 2, true],
-    [[4, 12, 12, 32], [3, 3, 32, 16], 1, false], // many input channels under a 3x3 filter: XNNPACK's convolution
+    [[4, 12, 12, 32], [3, 3, 32, 16], 1, true], // a 3x3 filter over 32 channels: the segment table
+    [[4, 12, 12, 256], [1, 1, 256, 16], 1, false], // 1x1 over 256 channels: XNNPACK's matMul
     [[4, 12, 12, 32], [1, 1, 32, 12], 1, false], // 12 output channels: not whole pairs of vectors
   ] as [S4, S4, number, boolean][]) {
     const x = rand(xShape) as tf.Tensor4D;

@@ -35,6 +35,7 @@ export interface SimdLoops {
   relu(out: number, x: number, n4: number): void;
   addrow(out: number, a: number, h: number, pixels: number, c4: number): void;
   atb(a: number, aStride: number, b: number, bStride: number, count: number, rows: number, c4: number, out: number, outStride: number): void;
+  atbseg(seg: number, nseg: number, ci: number, c4: number, out: number): void;
 }
 
 /** The loops plus access to the backend's heap: tensor addresses and float32 scratch buffers. */
@@ -49,6 +50,8 @@ export interface Simd {
   view(ptr: number, n: number): Float32Array;
   /** The memory's current size in bytes. */
   memoryBytes(): number;
+  /** The memory's buffer (for views of other element types; valid until the next allocation). */
+  memoryBuffer(): ArrayBuffer | SharedArrayBuffer;
 }
 
 interface WasmBackendLike {
@@ -116,5 +119,6 @@ export function simdFor(backendName: string, backend: KernelBackend): Simd | nul
     release: (p) => b.wasm._free(p),
     view: (p, n) => new Float32Array(memory.buffer, p, n),
     memoryBytes: () => memory.buffer.byteLength,
+    memoryBuffer: () => memory.buffer,
   };
 }

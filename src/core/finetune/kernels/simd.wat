@@ -192,7 +192,7 @@
   ;; for r < rows (at most 4) and j < c4 * 4 (c4 even): the filter gradient of a convolution, dF = x^T . dy, read
   ;; straight from the activations (no transpose, no packing). Strides are in bytes. Four rows of `a` are always
   ;; read (the caller makes sure they lie inside the memory); rows >= `rows` are computed and dropped.
-  (func (export "atb") (param $a i32) (param $aStride i32) (param $b i32) (param $bStride i32) (param $count i32) (param $rows i32) (param $c4 i32) (param $out i32) (param $outStride i32)
+  (func $atb (export "atb") (param $a i32) (param $aStride i32) (param $b i32) (param $bStride i32) (param $count i32) (param $rows i32) (param $c4 i32) (param $out i32) (param $outStride i32)
     (local $row i32) (local $jb i32) (local $ap i32) (local $bp i32) (local $end i32) (local $o i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -254,6 +254,36 @@
             (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c31)))))
         (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
         (br $jloop))))
+  ;; atb over a table of segments, for filters larger than 1x1: segment s is five i32 at seg + 20 * s,
+  ;; (a, aStride, b, count, tap): `count` pixels of x from byte a (aStride apart) against `count` consecutive
+  ;; pixels of dy from byte b, accumulated into the filter tap whose rows start at byte out + tap. Every group of
+  ;; four input channels is one atb call; dy rows are c4 * 16 bytes, as are the filter's rows.
+  (func (export "atbseg") (param $seg i32) (param $nseg i32) (param $ci i32) (param $c4 i32) (param $out i32)
+    (local $end i32) (local $r0 i32) (local $row i32) (local $a i32) (local $aStride i32) (local $b i32) (local $count i32) (local $tap i32) (local $rows i32)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (local.set $end (i32.add (local.get $seg) (i32.mul (local.get $nseg) (i32.const 20))))
+    (block $done
+      (loop $segs
+        (br_if $done (i32.ge_u (local.get $seg) (local.get $end)))
+        (local.set $a (i32.load offset=0 (local.get $seg)))
+        (local.set $aStride (i32.load offset=4 (local.get $seg)))
+        (local.set $b (i32.load offset=8 (local.get $seg)))
+        (local.set $count (i32.load offset=12 (local.get $seg)))
+        (local.set $tap (i32.add (local.get $out) (i32.load offset=16 (local.get $seg))))
+        (local.set $r0 (i32.const 0))
+        (block $rdone
+          (loop $rblocks
+            (br_if $rdone (i32.ge_u (local.get $r0) (local.get $ci)))
+            (local.set $rows (i32.sub (local.get $ci) (local.get $r0)))
+            (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+            (call $atb
+              (i32.add (local.get $a) (i32.shl (local.get $r0) (i32.const 2))) (local.get $aStride)
+              (local.get $b) (local.get $row) (local.get $count) (local.get $rows) (local.get $c4)
+              (i32.add (local.get $tap) (i32.mul (local.get $r0) (local.get $row))) (local.get $row))
+            (local.set $r0 (i32.add (local.get $r0) (i32.const 4)))
+            (br $rblocks)))
+        (local.set $seg (i32.add (local.get $seg) (i32.const 20)))
+        (br $segs))))
   ;; out[i] = max(x[i], 0) for i < n4 * 4
   (func (export "relu") (param $out i32) (param $x i32) (param $n4 i32)
     (local $end i32)
