@@ -382,6 +382,18 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
     out.tensorflowCpuStepMs = `skipped: ${tfPython} absent`;
   }
 
+  // A second architecture: ResNet8 (3x3 convolutions over 16-64 channels), the engine against TensorFlow once.
+  if (existsSync(resnet)) {
+    const rReq = await request(resnet, steps, batch);
+    out.resnet8WasmStepMs = childStep(resnet, steps, batch, { threads: 1, fastPaths: true });
+    out.resnet8WasmWithoutFastPathsStepMs = childStep(resnet, steps, batch, { threads: 1, fastPaths: false });
+    if (haveTf) {
+      const py = await new PythonEngine({ interpreter: tfPython }).run(rReq, () => {});
+      out.resnet8TensorflowCpuStepMs = median(py.stepMs.slice(1));
+      out.resnet8TfjsOverTensorflowRatio = (out.resnet8WasmStepMs as number) / (out.resnet8TensorflowCpuStepMs as number);
+    }
+  }
+
   // Stock tfjs vs our kernels on the model's own conv shapes (batch 8: the stock cpu loops are slow).
   const h = await openModel(mobilenet);
   const shapes = convShapes(h.model.kerasConfig, 8);
