@@ -17,7 +17,7 @@ test('no tfjs-node: auto falls back to wasm and says why, with our gradient kern
   assert.equal(choice.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.match(choice.reason, /@tensorflow\/tfjs-node not available \(Cannot find module/);
-  assert.deepEqual([...choice.ourKernels].sort(), ['Add', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FIBatchNormGrad', 'FIBatchNormTrain', 'FIChannelSum', 'FIReluGrad', 'Identity', 'Relu', 'Sum']);
+  assert.deepEqual([...choice.ourKernels].sort(), ['Add', 'AvgPoolGrad', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FIBatchNormGrad', 'FIBatchNormTrain', 'FIChannelSum', 'FIReluGrad', 'Identity', 'Relu', 'Sum']);
 });
 
 test('tfjs-node loads but registers no backend (e.g. a second tfjs-core copy): fall back, never crash', async () => {

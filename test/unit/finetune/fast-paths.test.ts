@@ -18,7 +18,7 @@ import { BatchNormController, type BnLayerLike } from '../../../src/core/finetun
 import { bnModeFor } from '../../../src/core/finetune/plan';
 import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
 import { setSimdEnabled, simdFor } from '../../../src/core/finetune/kernels/simd';
-import { isBiasAdd, registerWasmOverrides, sumPath, unregisterWasmOverrides } from '../../../src/core/finetune/kernels/wasm-overrides';
+import { avgPoolGradGeometry, isBiasAdd, registerWasmOverrides, sumPath, unregisterWasmOverrides } from '../../../src/core/finetune/kernels/wasm-overrides';
 
 const SHAPES = [[4, 5, 6, 3], [2, 3, 3, 10], [7, 5], [3, 4, 4, 16]];
 
@@ -139,7 +139,7 @@ test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums
     cases.map((k, i) => tf.tidy(() => Float32Array.from(tf.sum(tf.randomNormal(k.shape, 0.1, 3, 'float32', 40 + i), k.axis, k.keepDims).dataSync())));
   for (const k of cases) assert.equal(sumPath(k.shape, 'float32', k.axis), k.path, `${k.shape} ${k.axis}`);
   assert.equal(sumPath([4, 8], 'int32', 0), null);
-  assert.deepEqual(registerWasmOverrides('wasm'), ['Sum', 'Relu', 'Add']);
+  assert.deepEqual(registerWasmOverrides('wasm'), ['Sum', 'Relu', 'Add', 'AvgPoolGrad']);
   const ours = run();
   const kernels = (await tf.profile(() => tf.sum(tf.ones([2, 3, 8]), [0, 1]))).kernels.map((k) => k.name);
   unregisterWasmOverrides();
@@ -210,6 +210,39 @@ test('wasm: our bias Add equals the stock kernel bit for bit, either operand ord
     registerWasmOverrides('wasm');
   }
   ours.forEach((a, i) => assert.deepEqual(a, stock[i], `case ${i}`));
+});
+
+test('wasm: our AvgPoolGrad equals the stock kernel (global, strided, overlapping windows) and leaves padded pools to it', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  const cases: [[number, number, number, number], number | [number, number], number | [number, number], 'valid' | 'same'][] = [
+    [[4, 8, 8, 64], 8, 8, 'valid'],
+    [[2, 9, 7, 5], [3, 2], [3, 2], 'valid'],
+    [[2, 9, 7, 3], 3, 2, 'valid'], // overlapping windows
+    [[2, 9, 7, 3], 3, 2, 'same'], // padded: the stock kernel
+  ];
+  const run = (): Float32Array[] =>
+    cases.map(([shape, f, st, pad], i) =>
+      tf.tidy(() => {
+        const x = tf.randomNormal(shape, 0, 1, 'float32', 90 + i) as tf.Tensor4D;
+        const y = tf.avgPool(x, f, st, pad);
+        const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 95 + i);
+        return Float32Array.from(tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(xx as tf.Tensor4D, f, st, pad), dy)))(x).dataSync());
+      }),
+    );
+  cases.forEach(([shape, filterSize, strides, pad]) => assert.equal(avgPoolGradGeometry(shape, 'float32', { filterSize, strides, pad }) !== null, pad === 'valid', `${shape} ${pad}`));
+  assert.ok(registerWasmOverrides('wasm').includes('AvgPoolGrad'));
+  const ours = run();
+  unregisterWasmOverrides();
+  let stock: Float32Array[];
+  try {
+    stock = run();
+  } finally {
+    registerWasmOverrides('wasm');
+  }
+  ours.forEach((a, i) => {
+    const err = a.reduce((m, v, k) => Math.max(m, Math.abs(v - stock[i]![k]!)), 0);
+    assert.ok(a.length === stock[i]!.length && err < 1e-6, `case ${i}: ${err}`);
+  });
 });
 
 test('wasm: the SIMD channel sum (conv bias gradients) is the float32 JavaScript sum bit for bit', async () => {

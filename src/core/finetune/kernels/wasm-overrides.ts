@@ -10,9 +10,12 @@
 // Add:  a bias add (x [..., C] + b broadcast over every axis but the last, as tfjs-layers adds depthwise and
 //       dense biases) is one pass (`addrow`) instead of XNNPACK's general broadcasting add; one float32 addition
 //       per element either way, so the same values.
+// AvgPoolGrad: the stock kernel took 4 ms for a global average pool over [32, 8, 8, 64] (ResNet8's head). Without
+//       padding every window holds filterHeight * filterWidth inputs, and dx is dy spread evenly over each window:
+//       one loop here (padded pools go to the stock kernel, whose divisor for partial windows stays authoritative).
 // Relu: the stock kernel is XNNPACK's clamp, which on the threaded build hands every call to the thread pool
 //       (3x slower per call on 2 cores than one thread doing it). Here it is one pass (`relu`) on the calling thread.
-import { getKernel, registerKernel, unregisterKernel, util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, getKernel, registerKernel, unregisterKernel, util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { simdChannelSum } from './channel-kernels';
 import { simdFor } from './simd';
 
@@ -22,7 +25,7 @@ interface WasmBackendLike {
   typedArrayFromHeap(info: TensorInfo): Float32Array;
 }
 
-export const WASM_OVERRIDES = ['Sum', 'Relu', 'Add'] as const;
+export const WASM_OVERRIDES = ['Sum', 'Relu', 'Add', 'AvgPoolGrad'] as const;
 type OverrideName = (typeof WASM_OVERRIDES)[number];
 
 const originals = new Map<OverrideName, KernelConfig>();
@@ -108,7 +111,49 @@ const fastAdd: KernelFunc = (args) => {
   return out;
 };
 
-const replacements: Record<OverrideName, KernelFunc> = { Sum: fastSum, Relu: fastRelu, Add: fastAdd };
+interface PoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The pool's geometry when our AvgPoolGrad serves it (float32 NHWC, no padding), else null. Exported for tests. */
+export function avgPoolGradGeometry(shape: readonly number[], dtype: string, a: PoolAttrs): backend_util.Conv2DInfo | null {
+  if (dtype !== 'float32' || shape.length !== 4) return null;
+  const info = backend_util.computePool2DInfo(shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const p = info.padInfo;
+  return p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0 ? info : null;
+}
+
+const fastAvgPoolGrad: KernelFunc = (args) => {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const info = avgPoolGradGeometry(input.shape, dy.dtype, args.attrs as unknown as PoolAttrs);
+  if (!info) return stock('AvgPoolGrad')(args);
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const b = args.backend as unknown as WasmBackendLike;
+  const out = b.makeOutput([...input.shape], 'float32');
+  const acc = new Float64Array(N * H * W * C);
+  const d = b.typedArrayFromHeap(dy);
+  const k = 1 / (fh * fw);
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const src = ((n * OH + oy) * OW + ox) * C;
+        for (let i = 0; i < fh; i++) {
+          for (let j = 0; j < fw; j++) {
+            const dst = ((n * H + oy * sh + i) * W + ox * sw + j) * C;
+            for (let c = 0; c < C; c++) acc[dst + c]! += d[src + c]! * k;
+          }
+        }
+      }
+    }
+  }
+  b.typedArrayFromHeap(out).set(acc);
+  return out;
+};
+
+const replacements: Record<OverrideName, KernelFunc> = { Sum: fastSum, Relu: fastRelu, Add: fastAdd, AvgPoolGrad: fastAvgPoolGrad };
 
 /** Puts our kernels in front of wasm's (idempotent). Returns the names now served by this module ([] off wasm). */
 export function registerWasmOverrides(backendName: string): OverrideName[] {
