@@ -146,13 +146,13 @@ function childStep(modelPath: string, steps: number, batch: number, o: { threads
     const { defaultFreezeConfig } = require(${JSON.stringify(path.join(repoRoot, 'src/core/analysis/freeze-config'))});
     const { buildVerifyRequest } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/plan'))});
     const { runTfjsVerification } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/tfjs/tfjs-engine'))});
-    const { setFilterStrategy, setDepthwiseStrategy } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/kernels/register'))});
+    const { setFilterStrategy, setInputStrategy, setDepthwiseStrategy } = require(${JSON.stringify(path.join(repoRoot, 'src/core/finetune/kernels/register'))});
     (async () => {
       const h = await openModel(${JSON.stringify(modelPath)});
       const config = defaultFreezeConfig(${JSON.stringify(modelPath)});
       const req = buildVerifyRequest({ requestId: 'step', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { steps: ${steps}, batchSize: ${batch}, optimizer: 'sgd', learningRate: 0.01, seed: 1, data: { kind: 'synthetic' } } });
       await h.close();
-      if (!${o.fastPaths}) { setFilterStrategy('wasm', 'conv'); setDepthwiseStrategy('wasm', 'conv'); }
+      if (!${o.fastPaths}) { setFilterStrategy('wasm', 'conv'); setInputStrategy('wasm', 'conv'); setDepthwiseStrategy('wasm', 'conv'); }
       const r = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm', wasmThreads: ${o.threads}, fastPaths: ${o.fastPaths} } });
       const s = r.stepMs.slice(1).sort((a, b) => a - b);
       process.stdout.write(JSON.stringify({ median: s[Math.floor(s.length / 2)], detail: r.engineDetail }));

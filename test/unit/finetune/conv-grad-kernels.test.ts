@@ -35,6 +35,11 @@ const convCases: ConvCase[] = [
   { name: '3x3 explicit pad, 1 -> 24 channels', x: [1, 6, 6, 1], k: [3, 3], co: 24, s: [1, 1], pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
   { name: '3x3 s2 valid, 6 -> 16 channels (rows 4 + 2)', x: [2, 9, 8, 6], k: [3, 3], co: 16, s: [2, 2], pad: 'valid' },
   { name: '5x3 s(1,2) same, 9 -> 8 channels', x: [2, 7, 9, 9], k: [5, 3], co: 8, s: [1, 2], pad: 'same' },
+  // Input channels in multiples of 8: wasm's SIMD input-gradient loop (conv-input-simd.ts) by default.
+  { name: '3x3 s2 same, 8 -> 5 channels (odd input)', x: [2, 9, 7, 8], k: [3, 3], co: 5, s: [2, 2], pad: 'same' },
+  { name: '3x3 s1 same, 16 -> 16 channels', x: [2, 6, 7, 16], k: [3, 3], co: 16, s: [1, 1], pad: 'same' },
+  { name: '1x1 s2 valid, 8 -> 12 channels (a shortcut)', x: [2, 7, 6, 8], k: [1, 1], co: 12, s: [2, 2], pad: 'valid' },
+  { name: '3x2 s(2,3) explicit pad, 8 -> 3 channels', x: [1, 8, 10, 8], k: [3, 2], co: 3, s: [2, 3], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
 ];
 
 interface DwCase { name: string; x: S4; k: [number, number]; m: number; s: [number, number]; d: [number, number]; pad: Pad }
@@ -253,5 +258,28 @@ test('wasm: the default Conv2DBackpropFilter reads x and dy in place where the S
     const ref = tf.tidy(() => conv2dBackpropFilterViaConv({ x, dy, filterShape: f, strides, pad: 'same' }).dataSync());
     assert.ok(maxRelErr(ours, ref) < 1e-5, `${xShape} ${f}: ${maxRelErr(ours, ref)}`);
     tf.dispose([x, dy]);
+  }
+});
+
+test('wasm: the default Conv2DBackpropInput reads dy and the filter in place where the SIMD loop applies (no zero-stuffing, no flip)', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  for (const [xShape, f, strides, expectDirect] of [
+    [[4, 12, 12, 16], [3, 3, 16, 32], 2, true],
+    [[4, 12, 12, 16], [3, 3, 16, 32], 1, true],
+    [[4, 12, 12, 16], [1, 1, 16, 32], 2, true], // a strided 1x1 shortcut
+    [[4, 12, 12, 16], [1, 1, 16, 32], 1, false], // 1x1 stride 1: one XNNPACK matMul
+    [[4, 12, 12, 12], [3, 3, 12, 16], 2, false], // 12 input channels: not whole pairs of vectors
+  ] as [S4, S4, number, boolean][]) {
+    const w = rand(f) as tf.Tensor4D;
+    const info = tf.backend_util.computeConv2DInfo(xShape, f, strides, 1, 'same');
+    const dy = rand([xShape[0], info.outHeight, info.outWidth, f[3]]) as tf.Tensor4D;
+    const attrs = { strides, pad: 'same', dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap;
+    const prof = await tf.profile(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs) as unknown as tf.Tensor);
+    const inner = prof.kernels.map((k) => k.name).filter((n) => n !== 'Conv2DBackpropInput');
+    assert.equal(inner.length === 0, expectDirect, `${xShape} ${f} s${strides}: ${inner.join(' ')}`);
+    const ours = (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs) as unknown as tf.Tensor).dataSync();
+    const ref = tf.tidy(() => conv2dBackpropInputViaConv({ dy, filter: w, inputShape: xShape, strides, pad: 'same' }).dataSync());
+    assert.ok(maxRelErr(ours, ref) < 1e-5, `${xShape} ${f}: ${maxRelErr(ours, ref)}`);
+    tf.dispose([w, dy]);
   }
 });

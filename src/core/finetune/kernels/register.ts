@@ -35,6 +35,7 @@ import {
 } from './conv-grad-math';
 import { depthwiseBackpropFilterJs, depthwiseBackpropInputJs } from './depthwise-js';
 import { conv2dBackpropFilterSimd } from './conv-filter-simd';
+import { conv2dBackpropInputSimd } from './conv-input-simd';
 
 export const GRADIENT_KERNELS = [
   'Conv2DBackpropFilter',
@@ -74,6 +75,14 @@ function filterFormulation(strategy: FilterStrategy, filterShape: Shape4): 'conv
   if (strategy !== 'auto') return strategy;
   return filterShape[0] === 1 && filterShape[1] === 1 ? 'matmul' : 'conv';
 }
+/**
+ * Conv2DBackpropInput: 'auto' (wasm) takes the SIMD loop of conv-input-simd.ts where it applies (filters larger
+ * than 1x1 or strided, input channels in multiples of 8), else, like 'conv', a convolution of dy with the flipped
+ * filter (zero-stuffed by the stride).
+ */
+type InputStrategy = 'conv' | 'auto';
+const inputStrategy: Record<string, InputStrategy> = { wasm: 'auto', cpu: 'conv' };
+
 /** 'js': depthwise-js.ts for channel multiplier 1 (3-5x faster than 'conv' on wasm), else the op formulation. */
 type DepthwiseStrategy = 'conv' | 'slices' | 'js';
 const depthwiseStrategy: Record<string, DepthwiseStrategy> = { wasm: 'js', cpu: 'js' };
@@ -106,10 +115,22 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
       return filterFormulation(filterStrategy[backendName] ?? 'matmul', args.filterShape) === 'conv' ? conv2dBackpropFilterViaConv(args) : conv2dBackpropFilterViaMatMul(args);
     });
   },
-  Conv2DBackpropInput: () => ({ inputs, attrs }) =>
-    tidy(() => {
-      const i = inputs as Inputs;
-      return conv2dBackpropInputViaConv({
+  Conv2DBackpropInput: (backendName) => ({ inputs, attrs, backend }) => {
+    const i = inputs as Inputs;
+    if (inputStrategy[backendName] === 'auto') {
+      const direct = conv2dBackpropInputSimd(backendName, backend as KernelBackend, {
+        dy: i.dy!,
+        filter: i.filter!,
+        inputShape: attr<Shape4>(attrs, 'inputShape'),
+        strides: attr<number | [number, number]>(attrs, 'strides'),
+        pad: attr<PadArg>(attrs, 'pad'),
+        dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
+        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
+      });
+      if (direct) return direct;
+    }
+    return tidy(() =>
+      conv2dBackpropInputViaConv({
         dy: t4(i.dy),
         filter: t4(i.filter),
         inputShape: attr<Shape4>(attrs, 'inputShape'),
@@ -117,8 +138,9 @@ const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFun
         pad: attr<PadArg>(attrs, 'pad'),
         dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
         dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
-      });
-    }),
+      }),
+    );
+  },
   DepthwiseConv2dNativeBackpropFilter: (backendName) => ({ inputs, attrs, backend }) => {
     const filterShape = attr<Shape4>(attrs, 'filterShape');
     const strategy = depthwiseStrategy[backendName] ?? 'slices';
@@ -235,13 +257,18 @@ export function setFilterStrategy(backendName: string, strategy: FilterStrategy)
   filterStrategy[backendName] = strategy;
 }
 
+/** Selects the Conv2DBackpropInput formulation for a backend. */
+export function setInputStrategy(backendName: string, strategy: InputStrategy): void {
+  inputStrategy[backendName] = strategy;
+}
+
 /** Selects the DepthwiseConv2dNativeBackpropFilter formulation for a backend. */
 export function setDepthwiseStrategy(backendName: string, strategy: DepthwiseStrategy): void {
   depthwiseStrategy[backendName] = strategy;
 }
 
-export function strategies(backendName: string): { conv2dFilter: string; depthwiseFilter: string } {
-  return { conv2dFilter: filterStrategy[backendName] ?? 'matmul', depthwiseFilter: depthwiseStrategy[backendName] ?? 'slices' };
+export function strategies(backendName: string): { conv2dFilter: string; conv2dInput: string; depthwiseFilter: string } {
+  return { conv2dFilter: filterStrategy[backendName] ?? 'matmul', conv2dInput: inputStrategy[backendName] ?? 'conv', depthwiseFilter: depthwiseStrategy[backendName] ?? 'slices' };
 }
 
 /**

@@ -36,6 +36,8 @@ export interface SimdLoops {
   addrow(out: number, a: number, h: number, pixels: number, c4: number): void;
   atb(a: number, aStride: number, b: number, bStride: number, count: number, rows: number, c4: number, out: number, outStride: number): void;
   atbseg(seg: number, nseg: number, ci: number, c4: number, out: number): void;
+  gemm(a: number, aStride: number, b: number, bStride: number, k: number, rows: number, c4: number, out: number, outStride: number): void;
+  gemmseg(seg: number, nseg: number, k: number, c4: number, wt: number): void;
 }
 
 /** The loops plus access to the backend's heap: tensor addresses and float32 scratch buffers. */

@@ -284,6 +284,111 @@
             (br $rblocks)))
         (local.set $seg (i32.add (local.get $seg) (i32.const 20)))
         (br $segs))))
+  ;; out[r * outStride + j] += sum over q < k of a[r * aStride + q] * b[q * bStride + j]
+  ;; for r < rows (at most 4) and j < c4 * 4 (c4 even): a product of up to four rows of `a` (pixels) with `b`
+  ;; (a k x c4*4 matrix), accumulated into `out`. Strides are in bytes. Rows >= `rows` re-read row 0 and are dropped.
+  (func $gemm (export "gemm") (param $a i32) (param $aStride i32) (param $b i32) (param $bStride i32) (param $k i32) (param $rows i32) (param $c4 i32) (param $out i32) (param $outStride i32)
+    (local $row i32) (local $jb i32) (local $q i32) (local $bp i32) (local $o i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $row (i32.shl (local.get $c4) (i32.const 4)))
+    (block $jdone
+      (loop $jloop
+        (br_if $jdone (i32.ge_u (local.get $jb) (local.get $row)))
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $a0 (local.get $a))
+        (local.set $a1 (select (i32.add (local.get $a) (local.get $aStride)) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 1))))
+        (local.set $a2 (select (i32.add (local.get $a) (i32.shl (local.get $aStride) (i32.const 1))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 2))))
+        (local.set $a3 (select (i32.add (local.get $a) (i32.mul (local.get $aStride) (i32.const 3))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 3))))
+        (local.set $bp (i32.add (local.get $b) (local.get $jb)))
+        (local.set $q (i32.const 0))
+        (block $qdone
+          (loop $qloop
+            (br_if $qdone (i32.ge_u (local.get $q) (local.get $k)))
+            (local.set $b0 (v128.load (local.get $bp)))
+            (local.set $b1 (v128.load offset=16 (local.get $bp)))
+            (local.set $x0 (f32x4.splat (f32.load (local.get $a0))))
+            (local.set $x1 (f32x4.splat (f32.load (local.get $a1))))
+            (local.set $x2 (f32x4.splat (f32.load (local.get $a2))))
+            (local.set $x3 (f32x4.splat (f32.load (local.get $a3))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (local.get $b1))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x1) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x1) (local.get $b1))))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x2) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x2) (local.get $b1))))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x3) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x3) (local.get $b1))))
+            (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+            (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+            (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+            (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+            (local.set $bp (i32.add (local.get $bp) (local.get $bStride)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $qloop)))
+        ;; row r of the output block at out + jb + r * outStride
+        (local.set $o (i32.add (local.get $out) (local.get $jb)))
+        (if (i32.gt_u (local.get $rows) (i32.const 0))
+          (then
+            (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c00)))
+            (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c01)))))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
+        (if (i32.gt_u (local.get $rows) (i32.const 1))
+          (then
+            (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c10)))
+            (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c11)))))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
+        (if (i32.gt_u (local.get $rows) (i32.const 2))
+          (then
+            (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c20)))
+            (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c21)))))
+        (local.set $o (i32.add (local.get $o) (local.get $outStride)))
+        (if (i32.gt_u (local.get $rows) (i32.const 3))
+          (then
+            (v128.store (local.get $o) (f32x4.add (v128.load (local.get $o)) (local.get $c30)))
+            (v128.store offset=16 (local.get $o) (f32x4.add (v128.load offset=16 (local.get $o)) (local.get $c31)))))
+        (local.set $jb (i32.add (local.get $jb) (i32.const 32)))
+        (br $jloop))))
+
+  ;; The input gradient of a convolution over a table of segments: segment s is five i32 at seg + 20 * s,
+  ;; (dx, dxStep, dy, count, tap). For `count` consecutive dy pixels from byte dy (k output channels each) and as
+  ;; many dx pixels from byte dx (dxStep bytes apart): dx pixel += dy pixel . wt[tap], where the k x (c4 * 4)
+  ;; matrix at byte wt + tap is the tap's filter transposed. Four pixels at a time.
+  (func (export "gemmseg") (param $seg i32) (param $nseg i32) (param $k i32) (param $c4 i32) (param $wt i32)
+    (local $end i32) (local $dx i32) (local $dxStep i32) (local $dy i32) (local $count i32) (local $w i32) (local $p i32) (local $rows i32) (local $kBytes i32)
+    (local.set $kBytes (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $end (i32.add (local.get $seg) (i32.mul (local.get $nseg) (i32.const 20))))
+    (block $done
+      (loop $segs
+        (br_if $done (i32.ge_u (local.get $seg) (local.get $end)))
+        (local.set $dx (i32.load offset=0 (local.get $seg)))
+        (local.set $dxStep (i32.load offset=4 (local.get $seg)))
+        (local.set $dy (i32.load offset=8 (local.get $seg)))
+        (local.set $count (i32.load offset=12 (local.get $seg)))
+        (local.set $w (i32.add (local.get $wt) (i32.load offset=16 (local.get $seg))))
+        (local.set $p (i32.const 0))
+        (block $pdone
+          (loop $pblocks
+            (br_if $pdone (i32.ge_u (local.get $p) (local.get $count)))
+            (local.set $rows (i32.sub (local.get $count) (local.get $p)))
+            (if (i32.gt_u (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+            (call $gemm
+              (i32.add (local.get $dy) (i32.mul (local.get $p) (local.get $kBytes))) (local.get $kBytes)
+              (local.get $w) (i32.shl (local.get $c4) (i32.const 4)) (local.get $k) (local.get $rows) (local.get $c4)
+              (i32.add (local.get $dx) (i32.mul (local.get $p) (local.get $dxStep))) (local.get $dxStep))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $pblocks)))
+        (local.set $seg (i32.add (local.get $seg) (i32.const 20)))
+        (br $segs))))
+
   ;; out[i] = max(x[i], 0) for i < n4 * 4
   (func (export "relu") (param $out i32) (param $x i32) (param $n4 i32)
     (local $end i32)
