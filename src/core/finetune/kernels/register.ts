@@ -5,9 +5,10 @@
 // cpu:  has all four, as naive loops; they are replaced (the originals stay reachable through
 //       `referenceKernel` so tests compare against them).
 //
-// Each kernel is written with tfjs ops (forward convolutions, strided slices, matMul) run inside a tidy: the
-// engine accepts a Tensor as a kernel's output, and nothing is recorded on the gradient tape from inside a
-// kernel (kernelDepth > 0), so the kernels are plain functions of their inputs.
+// On wasm the kernels first try SIMD loops over the backend's memory (conv-filter-simd.ts, conv-input-simd.ts,
+// depthwise-js.ts). Otherwise they are written with tfjs ops (forward convolutions, strided slices, matMul) run
+// inside a tidy: the engine accepts a Tensor as a kernel's output, and nothing is recorded on the gradient tape
+// from inside a kernel (kernelDepth > 0), so the kernels are plain functions of their inputs.
 import {
   engine,
   getKernel,
@@ -66,10 +67,10 @@ type FilterStrategy = 'conv' | 'matmul' | 'auto';
 const filterStrategy: Record<string, FilterStrategy> = { wasm: 'auto', cpu: 'matmul' };
 
 /**
- * 'auto' (wasm): the SIMD loop of conv-filter-simd.ts where it applies (see simdFilterApplies: 1x1 filters over at
- * most 128 input channels and image stems, output channels in multiples of 8); otherwise 1x1 convolutions as one
- * transpose + matMul (2-8x faster there than the convolution form, measured on MobileNet's pointwise shapes), larger
- * kernels as a convolution (the im2col matMul is 3-30x slower).
+ * 'auto' (wasm): the SIMD loop of conv-filter-simd.ts where it applies (see simdFilterApplies: filters larger than
+ * 1x1, and 1x1 filters over at most 128 input channels, output channels in multiples of 8); otherwise 1x1
+ * convolutions as one transpose + matMul (2-8x faster there than the convolution form, measured on MobileNet's
+ * pointwise shapes), larger kernels as a convolution (the im2col matMul is 3-30x slower).
  */
 function filterFormulation(strategy: FilterStrategy, filterShape: Shape4): 'conv' | 'matmul' {
   if (strategy !== 'auto') return strategy;
