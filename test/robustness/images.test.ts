@@ -10,6 +10,7 @@ import { deflateSync } from 'node:zlib';
 import { decodeImage, MAX_IMAGE_PIXELS } from '../../src/core/finetune/images';
 import { FinetuneError } from '../../src/core/io/errors';
 import { generated } from '../helpers/paths';
+import { mulberry32 as rng } from '../../src/core/finetune/plan';
 
 const folder = generated('images/folder');
 const skip = !existsSync(folder) && 'test/fixtures/generated/images absent';
@@ -25,17 +26,6 @@ function fixtures(): { name: string; bytes: Uint8Array }[] {
   };
   walk(folder);
   return out;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Decodes; returns 'ok' or the FinetuneError; anything else is rethrown (fails the test). */

@@ -8,18 +8,7 @@ import path from 'node:path';
 import { openModel } from '../../src/core/open';
 import { ModelReadError } from '../../src/core/io/errors';
 import { generated } from '../helpers/paths';
-
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../src/core/finetune/plan';
 
 type Mutation = (bytes: Uint8Array, r: () => number) => Uint8Array;
 

@@ -5,18 +5,10 @@ import { copyFileSync, mkdtempSync, mkdirSync, readdirSync, rmSync, statSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { ModelReadError } from '../../../src/core/io/errors';
+import { mulberry32 } from '../../../src/core/finetune/plan';
 
-/** Deterministic PRNG (mulberry32) so that a failing mutation can be reproduced from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the engines' own) so that a failing mutation can be reproduced from its seed. */
+export const rng = mulberry32;
 
 /** A fresh temp dir; remove it with `cleanup`. */
 export function tempDir(prefix = 'fi-damage-'): { dir: string; cleanup: () => void } {

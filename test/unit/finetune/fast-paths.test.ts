@@ -122,6 +122,18 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
+/** `run` with our wasm kernel replacements, then with the stock kernels (put back afterwards). */
+function oursAndStock<T>(run: () => T): { ours: T; stock: T } {
+  registerWasmOverrides('wasm');
+  const ours = run();
+  unregisterWasmOverrides();
+  try {
+    return { ours, stock: run() };
+  } finally {
+    registerWasmOverrides('wasm');
+  }
+}
+
 test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums, extent-1 reductions) and leaves the rest to it', async () => {
   await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
   const cases: { shape: number[]; axis: number | number[]; keepDims?: boolean; path: string | null }[] = [
@@ -140,15 +152,8 @@ test('wasm: our Sum equals the stock kernel bit for bit (channels-last bias sums
   for (const k of cases) assert.equal(sumPath(k.shape, 'float32', k.axis), k.path, `${k.shape} ${k.axis}`);
   assert.equal(sumPath([4, 8], 'int32', 0), null);
   assert.deepEqual(registerWasmOverrides('wasm'), ['Sum', 'Relu', 'Add', 'AvgPoolGrad']);
-  const ours = run();
   const kernels = (await tf.profile(() => tf.sum(tf.ones([2, 3, 8]), [0, 1]))).kernels.map((k) => k.name);
-  unregisterWasmOverrides();
-  let stock: Float32Array[];
-  try {
-    stock = run();
-  } finally {
-    registerWasmOverrides('wasm');
-  }
+  const { ours, stock } = oursAndStock(run);
   assert.deepEqual(kernels, ['Sum']);
   ours.forEach((a, i) => assert.deepEqual(a, stock[i], `${cases[i]!.shape} ${cases[i]!.axis}`));
   // Shapes: keepDims and not.
@@ -170,15 +175,8 @@ test('wasm: our Relu equals the stock kernel (odd sizes, zeros, negatives, NaN) 
   const values = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => (i % 11 === 0 ? 0 : i % 13 === 0 ? NaN : Math.sin(i) * 3));
   const run = (): Float32Array[] => [[3], [5, 7], [2, 3, 4, 8], [1, 1001]].map((shape) => tf.tidy(() => Float32Array.from(tf.relu(tf.tensor(values(shape.reduce((a, b) => a * b, 1)), shape)).dataSync())));
   assert.ok(registerWasmOverrides('wasm').includes('Relu'));
-  const ours = run();
   const kernels = (await tf.profile(() => tf.relu(tf.ones([4, 4])))).kernels.map((k) => k.name);
-  unregisterWasmOverrides();
-  let stock: Float32Array[];
-  try {
-    stock = run();
-  } finally {
-    registerWasmOverrides('wasm');
-  }
+  const { ours, stock } = oursAndStock(run);
   assert.deepEqual(kernels, ['Relu']);
   // Equal values; 0 and -0 alike.
   ours.forEach((a, i) => assert.ok(a.length === stock[i]!.length && a.every((v, k) => v === stock[i]![k] || (Number.isNaN(v) && Number.isNaN(stock[i]![k]!))), `case ${i}`));
@@ -201,14 +199,7 @@ test('wasm: our bias Add equals the stock kernel bit for bit, either operand ord
       tf.tidy(() => Float32Array.from(tf.add(tf.randomNormal(a, 0, 3, 'float32', 60 + i), tf.randomNormal(b, 0, 3, 'float32', 80 + i)).dataSync())),
     );
   assert.ok(registerWasmOverrides('wasm').includes('Add'));
-  const ours = run();
-  unregisterWasmOverrides();
-  let stock: Float32Array[];
-  try {
-    stock = run();
-  } finally {
-    registerWasmOverrides('wasm');
-  }
+  const { ours, stock } = oursAndStock(run);
   ours.forEach((a, i) => assert.deepEqual(a, stock[i], `case ${i}`));
 });
 
@@ -231,14 +222,7 @@ test('wasm: our AvgPoolGrad equals the stock kernel (global, strided, overlappin
     );
   cases.forEach(([shape, filterSize, strides, pad]) => assert.equal(avgPoolGradGeometry(shape, 'float32', { filterSize, strides, pad }) !== null, pad === 'valid', `${shape} ${pad}`));
   assert.ok(registerWasmOverrides('wasm').includes('AvgPoolGrad'));
-  const ours = run();
-  unregisterWasmOverrides();
-  let stock: Float32Array[];
-  try {
-    stock = run();
-  } finally {
-    registerWasmOverrides('wasm');
-  }
+  const { ours, stock } = oursAndStock(run);
   ours.forEach((a, i) => {
     const err = a.reduce((m, v, k) => Math.max(m, Math.abs(v - stock[i]![k]!)), 0);
     assert.ok(a.length === stock[i]!.length && err < 1e-6, `case ${i}: ${err}`);

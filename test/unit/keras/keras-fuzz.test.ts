@@ -21,17 +21,7 @@ import { NodeFileSource } from '../../../src/core/io/file-source';
 import { ZipArchive } from '../../../src/core/formats/zip/zip';
 import { ModelReadError } from '../../../src/core/io/errors';
 import { REAL, generatedFixture, kerasMetadataNodes } from './real-keras-files';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../../src/core/finetune/plan';
 
 const ODD_VALUES: Json[] = [null, true, 0, -1, 1.5, 1e308, '', 'x', [], {}, [null], { class_name: 3 }, [[['a', 'b', 'c', 'd']]], { args: 1, kwargs: [] }];
 

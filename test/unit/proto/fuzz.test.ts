@@ -8,18 +8,7 @@ import { parseTextFormat } from '../../../src/core/formats/proto/text-format';
 import { ModelReadError } from '../../../src/core/io/errors';
 import { realSavedModels } from './real-files';
 import { sharedReal } from '../../helpers/paths';
-
-/** Small deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../../src/core/finetune/plan';
 
 function decodeAll(bytes: Uint8Array): void {
   const sm = decodeMessage(bytes, 'saved_model.pb', decodeSavedModel);

@@ -9,10 +9,8 @@
 // registers straight from x and dy. Sums are float32 over blocks of about a thousand pixels and float64 across.
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { memoryOf } from './channel-kernels';
+import { rowGeometry, runRowSegments, type PadArg, type Shape4 } from './conv-rows';
 import { simdFor } from './simd';
-
-type PadArg = 'valid' | 'same' | number | backend_util.ExplicitPadding;
-type Shape4 = [number, number, number, number];
 
 export interface ConvFilterArgs {
   readonly x: TensorInfo;
@@ -24,7 +22,7 @@ export interface ConvFilterArgs {
   readonly dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** Pixels of dy per float32 block. */
+/** Pixels of dy per float32 block (1x1 filters). */
 const BLOCK_PIXELS = 1024;
 
 /**
@@ -56,22 +54,10 @@ export function conv2dBackpropFilterSimd(backendName: string, backend: KernelBac
   if (xp + N * H * W * ci * 4 + 16 > simd.memoryBytes()) return null;
   const mem = memoryOf(backendName, backend);
   const [outInfo] = mem.alloc([a.filterShape]);
-  // Output columns whose input column exists, per filter column.
-  const owFrom = new Int32Array(fw);
-  const owTo = new Int32Array(fw);
-  for (let j = 0; j < fw; j++) {
-    let o0 = 0;
-    while (o0 < OW && o0 * sw - left + j < 0) o0++;
-    let o1 = OW;
-    while (o1 > o0 && (o1 - 1) * sw - left + j >= W) o1--;
-    owFrom[j] = o0;
-    owTo[j] = o1;
-  }
   const rowBytes = co * 4;
   const c4 = co / 4;
   const total = new Float64Array(size);
   const acc = simd.scratch(size);
-  let seg = 0;
   // Every filter row r0..r0+3 of a tap against `count` dy pixels starting at byte dyAt, x pixels from byte xAt.
   const rows = (xAt: number, xStep: number, dyAt: number, count: number, tap: number): void => {
     for (let r0 = 0; r0 < ci; r0 += 4) {
@@ -94,49 +80,16 @@ export function conv2dBackpropFilterSimd(backendName: string, backend: KernelBac
         flush();
       }
     } else {
-      // Larger filters: every (output row, filter tap) pair whose input row exists is a segment of a table that
-      // one wasm call (simd.wat `atbseg`) works through, a block of output rows at a time.
-      const rowsPerBlock = Math.max(1, Math.floor(BLOCK_PIXELS / Math.max(1, OW)));
-      const maxSegs = rowsPerBlock * fh * fw;
-      seg = simd.scratch(maxSegs * 5);
-      const table = new Int32Array(simd.memoryBuffer(), seg, maxSegs * 5);
-      const tapBytes = ci * co * 4;
-      let nseg = 0;
-      let rowsInBlock = 0;
-      const run = (): void => {
-        if (nseg > 0) simd.loops.atbseg(seg, nseg, ci, c4, acc);
+      // Larger filters: every (output row, filter tap) pair is a segment of a table that one wasm call
+      // (simd.wat `atbseg`) works through, a block of output rows at a time.
+      const at = { x: xp, xPixelBytes: ci * 4, dy: dyp, dyPixelBytes: rowBytes, tapBytes: ci * co * 4 };
+      runRowSegments(simd, rowGeometry(info), at, (table, count) => {
+        simd.loops.atbseg(table, count, ci, c4, acc);
         flush();
-        nseg = 0;
-        rowsInBlock = 0;
-      };
-      for (let n = 0; n < N; n++) {
-        for (let oh = 0; oh < OH; oh++) {
-          const dyRow = dyp + ((n * OH + oh) * OW) * rowBytes;
-          for (let i = 0; i < fh; i++) {
-            const ih = oh * sh - top + i;
-            if (ih < 0 || ih >= H) continue;
-            const xRow = xp + ((n * H + ih) * W) * ci * 4;
-            for (let j = 0; j < fw; j++) {
-              const o0 = owFrom[j]!;
-              const o1 = owTo[j]!;
-              if (o0 >= o1) continue;
-              const t = nseg * 5;
-              table[t] = xRow + (o0 * sw - left + j) * ci * 4;
-              table[t + 1] = sw * ci * 4;
-              table[t + 2] = dyRow + o0 * rowBytes;
-              table[t + 3] = o1 - o0;
-              table[t + 4] = (i * fw + j) * tapBytes;
-              nseg++;
-            }
-          }
-          if (++rowsInBlock === rowsPerBlock) run();
-        }
-      }
-      if (rowsInBlock > 0) run();
+      });
     }
   } finally {
     simd.release(acc);
-    if (seg !== 0) simd.release(seg);
   }
   mem.view(outInfo!).set(total);
   return outInfo!;

@@ -23,10 +23,10 @@ import {
   type Tensor,
   type Tensor4D,
 } from '@tensorflow/tfjs-core';
+import type { PadArg, Shape4 } from './conv-rows';
 
-export type PadArg = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+export type { PadArg } from './conv-rows';
 export type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
-type Shape4 = [number, number, number, number];
 
 function pair(v: number | [number, number] | undefined): [number, number] {
   if (v == null) return [1, 1];

@@ -9,10 +9,8 @@
 // pixels at a time in registers, so only the real products are computed, for any stride.
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { memoryOf } from './channel-kernels';
+import { rowGeometry, runRowSegments, type PadArg, type Shape4 } from './conv-rows';
 import { simdFor } from './simd';
-
-type PadArg = 'valid' | 'same' | number | backend_util.ExplicitPadding;
-type Shape4 = [number, number, number, number];
 
 export interface ConvInputArgs {
   readonly dy: TensorInfo;
@@ -23,9 +21,6 @@ export interface ConvInputArgs {
   readonly dataFormat?: 'NHWC' | 'NCHW';
   readonly dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
-
-/** Output rows of dy per wasm call. */
-const BLOCK_PIXELS = 1024;
 
 /**
  * Whether the SIMD loop computes this gradient: NHWC float32, input channels a multiple of 8 (two vectors), and a
@@ -45,16 +40,11 @@ export function conv2dBackpropInputSimd(backendName: string, backend: KernelBack
   const simd = simdFor(backendName, backend);
   if (!simd) return null;
   const info = backend_util.computeConv2DInfo(a.inputShape, filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: ci, outHeight: OH, outWidth: OW, outChannels: co, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
+  const { inChannels: ci, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
   const mem = memoryOf(backendName, backend);
   const [outInfo] = mem.alloc([a.inputShape]);
   const taps = fh * fw;
   const wt = simd.scratch(taps * co * ci);
-  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_PIXELS / Math.max(1, OW)));
-  const maxSegs = rowsPerBlock * taps;
-  const seg = simd.scratch(maxSegs * 5);
   try {
     // Views after every allocation: the memory may have grown.
     mem.view(outInfo!).fill(0);
@@ -64,54 +54,11 @@ export function conv2dBackpropInputSimd(backendName: string, backend: KernelBack
       const base = tap * ci * co;
       for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) t[base + o * ci + c] = w[base + c * co + o]!;
     }
-    const table = new Int32Array(simd.memoryBuffer(), seg, maxSegs * 5);
-    const dxp = simd.address(outInfo!);
-    const dyp = simd.address(a.dy);
-    // Output columns whose input column exists, per filter column.
-    const owFrom = new Int32Array(fw);
-    const owTo = new Int32Array(fw);
-    for (let j = 0; j < fw; j++) {
-      let o0 = 0;
-      while (o0 < OW && o0 * sw - left + j < 0) o0++;
-      let o1 = OW;
-      while (o1 > o0 && (o1 - 1) * sw - left + j >= W) o1--;
-      owFrom[j] = o0;
-      owTo[j] = o1;
-    }
-    const tapBytes = co * ci * 4;
-    let nseg = 0;
-    let rowsInBlock = 0;
-    for (let n = 0; n < N; n++) {
-      for (let oh = 0; oh < OH; oh++) {
-        const dyRow = dyp + ((n * OH + oh) * OW) * co * 4;
-        for (let i = 0; i < fh; i++) {
-          const ih = oh * sh - top + i;
-          if (ih < 0 || ih >= H) continue;
-          const dxRow = dxp + ((n * H + ih) * W) * ci * 4;
-          for (let j = 0; j < fw; j++) {
-            const o0 = owFrom[j]!;
-            const o1 = owTo[j]!;
-            if (o0 >= o1) continue;
-            const k = nseg * 5;
-            table[k] = dxRow + (o0 * sw - left + j) * ci * 4;
-            table[k + 1] = sw * ci * 4;
-            table[k + 2] = dyRow + o0 * co * 4;
-            table[k + 3] = o1 - o0;
-            table[k + 4] = (i * fw + j) * tapBytes;
-            nseg++;
-          }
-        }
-        if (++rowsInBlock === rowsPerBlock) {
-          simd.loops.gemmseg(seg, nseg, co, ci / 4, wt);
-          nseg = 0;
-          rowsInBlock = 0;
-        }
-      }
-    }
-    if (nseg > 0) simd.loops.gemmseg(seg, nseg, co, ci / 4, wt);
+    // Every (output row, filter tap) pair is a segment: dx's row (the "x" side of the table) += dy's row . tap.
+    const at = { x: simd.address(outInfo!), xPixelBytes: ci * 4, dy: simd.address(a.dy), dyPixelBytes: co * 4, tapBytes: co * ci * 4 };
+    runRowSegments(simd, rowGeometry(info), at, (table, count) => simd.loops.gemmseg(table, count, co, ci / 4, wt));
   } finally {
     simd.release(wt);
-    simd.release(seg);
   }
   return outInfo!;
 }

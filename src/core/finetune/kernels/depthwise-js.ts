@@ -10,10 +10,8 @@
 // JavaScript ones (about 1.1 ns per multiply-add in V8).
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { memoryOf } from './channel-kernels';
+import { rowGeometry, walkRowTaps, type PadArg, type RowGeometry, type Shape4 } from './conv-rows';
 import { simdFor } from './simd';
-
-type PadArg = 'valid' | 'same' | number | backend_util.ExplicitPadding;
-type Shape4 = [number, number, number, number];
 
 export interface DepthwiseFilterArgs {
   readonly x: TensorInfo;
@@ -35,30 +33,9 @@ export interface DepthwiseInputArgs {
   readonly dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** The convolution's geometry, with the valid output columns per filter column. */
-interface Geometry {
-  readonly info: backend_util.Conv2DInfo;
-  /** For filter column kw, outputs ow in [owFrom[kw], owTo[kw]) read an input column inside [0, W). */
-  readonly owFrom: Int32Array;
-  readonly owTo: Int32Array;
-}
-
-function geometry(xShape: Shape4, filterShape: Shape4, a: { strides: number | [number, number]; dilations: number | [number, number]; pad: PadArg; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): Geometry {
+function geometry(xShape: Shape4, filterShape: Shape4, a: { strides: number | [number, number]; dilations: number | [number, number]; pad: PadArg; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): RowGeometry {
   if (filterShape[3] !== 1) throw new Error('depthwise gradient loops: channel multiplier 1 only');
-  const info = backend_util.computeConv2DInfo(xShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
-  const { inWidth: W, outWidth: OW, strideWidth: sw, dilationWidth: dw, filterWidth: fw } = info;
-  const left = info.padInfo.left;
-  const owFrom = new Int32Array(fw);
-  const owTo = new Int32Array(fw);
-  for (let kw = 0; kw < fw; kw++) {
-    let o0 = 0;
-    while (o0 < OW && o0 * sw - left + kw * dw < 0) o0++;
-    let o1 = OW;
-    while (o1 > o0 && (o1 - 1) * sw - left + kw * dw >= W) o1--;
-    owFrom[kw] = o0;
-    owTo[kw] = o1;
-  }
-  return { info, owFrom, owTo };
+  return rowGeometry(backend_util.computeConv2DInfo(xShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true));
 }
 
 /**
@@ -66,23 +43,9 @@ function geometry(xShape: Shape4, filterShape: Shape4, a: { strides: number | [n
  * with float offsets of the first input pixel and the first output pixel, the number of output pixels (input
  * pixels are sw * C floats apart, output pixels C), and the tap index kh * fw + kw.
  */
-function walkImageRows(g: Geometry, n: number, visit: (xStart: number, dyStart: number, count: number, tap: number) => void): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = g.info;
-  const top = g.info.padInfo.top;
-  const left = g.info.padInfo.left;
-  for (let oh = 0; oh < OH; oh++) {
-    const dRow = (n * OH + oh) * OW * C;
-    for (let kh = 0; kh < fh; kh++) {
-      const ih = oh * sh - top + kh * dh;
-      if (ih < 0 || ih >= H) continue;
-      const xRow = (n * H + ih) * W * C;
-      for (let kw = 0; kw < fw; kw++) {
-        const o0 = g.owFrom[kw]!;
-        const o1 = g.owTo[kw]!;
-        if (o0 < o1) visit(xRow + (o0 * sw - left + kw * dw) * C, dRow + o0 * C, o1 - o0, kh * fw + kw);
-      }
-    }
-  }
+function walkImageRows(g: RowGeometry, n: number, visit: (xStart: number, dyStart: number, count: number, tap: number) => void): void {
+  const C = g.info.inChannels;
+  for (let oh = 0; oh < g.info.outHeight; oh++) walkRowTaps(g, n, oh, (xPixel, dyPixel, count, tap) => visit(xPixel * C, dyPixel * C, count, tap));
 }
 
 /** acc[a + c] += sum over i < count of x[xs + i*step + c] * dy[ds + i*C + c], four channels at a time in registers. */

@@ -37,6 +37,7 @@ import {
 import { depthwiseBackpropFilterJs, depthwiseBackpropInputJs } from './depthwise-js';
 import { conv2dBackpropFilterSimd } from './conv-filter-simd';
 import { conv2dBackpropInputSimd } from './conv-input-simd';
+import type { Shape4 } from './conv-rows';
 
 export const GRADIENT_KERNELS = [
   'Conv2DBackpropFilter',
@@ -46,7 +47,6 @@ export const GRADIENT_KERNELS = [
 ] as const;
 export type GradientKernelName = (typeof GRADIENT_KERNELS)[number];
 
-type Shape4 = [number, number, number, number];
 type Inputs = Record<string, TensorInfo>;
 
 function t4(info: TensorInfo | undefined): Tensor4D {
@@ -88,58 +88,36 @@ const inputStrategy: Record<string, InputStrategy> = { wasm: 'auto', cpu: 'conv'
 type DepthwiseStrategy = 'conv' | 'slices' | 'js';
 const depthwiseStrategy: Record<string, DepthwiseStrategy> = { wasm: 'js', cpu: 'js' };
 
+/** The attributes both Conv2D gradient kernels carry. */
+function convAttrs(attrs: NamedAttrMap | undefined): { strides: number | [number, number]; pad: PadArg; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: RoundingMode } {
+  return {
+    strides: attr<number | [number, number]>(attrs, 'strides'),
+    pad: attr<PadArg>(attrs, 'pad'),
+    dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
+    dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
+  };
+}
+
 const kernelFuncs: Record<GradientKernelName, (backendName: string) => KernelFunc> = {
   Conv2DBackpropFilter: (backendName) => ({ inputs, attrs, backend }) => {
     const i = inputs as Inputs;
     if (filterStrategy[backendName] === 'auto') {
-      const direct = conv2dBackpropFilterSimd(backendName, backend as KernelBackend, {
-        x: i.x!,
-        dy: i.dy!,
-        filterShape: attr<Shape4>(attrs, 'filterShape'),
-        strides: attr<number | [number, number]>(attrs, 'strides'),
-        pad: attr<PadArg>(attrs, 'pad'),
-        dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
-        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
-      });
+      const direct = conv2dBackpropFilterSimd(backendName, backend as KernelBackend, { x: i.x!, dy: i.dy!, filterShape: attr<Shape4>(attrs, 'filterShape'), ...convAttrs(attrs) });
       if (direct) return direct;
     }
     return tidy(() => {
-      const args = {
-        x: t4(i.x),
-        dy: t4(i.dy),
-        filterShape: attr<Shape4>(attrs, 'filterShape'),
-        strides: attr<number | [number, number]>(attrs, 'strides'),
-        pad: attr<PadArg>(attrs, 'pad'),
-        dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
-        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
-      };
+      const args = { x: t4(i.x), dy: t4(i.dy), filterShape: attr<Shape4>(attrs, 'filterShape'), ...convAttrs(attrs) };
       return filterFormulation(filterStrategy[backendName] ?? 'matmul', args.filterShape) === 'conv' ? conv2dBackpropFilterViaConv(args) : conv2dBackpropFilterViaMatMul(args);
     });
   },
   Conv2DBackpropInput: (backendName) => ({ inputs, attrs, backend }) => {
     const i = inputs as Inputs;
     if (inputStrategy[backendName] === 'auto') {
-      const direct = conv2dBackpropInputSimd(backendName, backend as KernelBackend, {
-        dy: i.dy!,
-        filter: i.filter!,
-        inputShape: attr<Shape4>(attrs, 'inputShape'),
-        strides: attr<number | [number, number]>(attrs, 'strides'),
-        pad: attr<PadArg>(attrs, 'pad'),
-        dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
-        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
-      });
+      const direct = conv2dBackpropInputSimd(backendName, backend as KernelBackend, { dy: i.dy!, filter: i.filter!, inputShape: attr<Shape4>(attrs, 'inputShape'), ...convAttrs(attrs) });
       if (direct) return direct;
     }
     return tidy(() =>
-      conv2dBackpropInputViaConv({
-        dy: t4(i.dy),
-        filter: t4(i.filter),
-        inputShape: attr<Shape4>(attrs, 'inputShape'),
-        strides: attr<number | [number, number]>(attrs, 'strides'),
-        pad: attr<PadArg>(attrs, 'pad'),
-        dataFormat: attr<'NHWC' | 'NCHW'>(attrs, 'dataFormat'),
-        dimRoundingMode: attr<RoundingMode>(attrs, 'dimRoundingMode'),
-      }),
+      conv2dBackpropInputViaConv({ dy: t4(i.dy), filter: t4(i.filter), inputShape: attr<Shape4>(attrs, 'inputShape'), ...convAttrs(attrs) }),
     );
   },
   DepthwiseConv2dNativeBackpropFilter: (backendName) => ({ inputs, attrs, backend }) => {
