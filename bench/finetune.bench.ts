@@ -139,7 +139,8 @@ async function kernelTotals(shapes: readonly ConvShape[], backendName: 'cpu' | '
  * puts back the gradient formulations of the first engine (Conv2DBackpropFilter and depthwise filter gradients
  * as convolutions), so the figure is the engine as it was before the fast paths.
  */
-function childStep(modelPath: string, steps: number, batch: number, o: { threads: number; fastPaths: boolean }): number {
+function childStep(modelPath: string, steps: number, batch: number, o: { threads: number; fastPaths: boolean; backend?: 'wasm' | 'tensorflow' }): number {
+  const backend = o.backend ?? 'wasm';
   const script = `
     const { openModel } = require(${JSON.stringify(path.join(repoRoot, 'src/core/open'))});
     const { analyze } = require(${JSON.stringify(path.join(repoRoot, 'src/core/analysis/analyze'))});
@@ -153,7 +154,7 @@ function childStep(modelPath: string, steps: number, batch: number, o: { threads
       const req = buildVerifyRequest({ requestId: 'step', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { steps: ${steps}, batchSize: ${batch}, optimizer: 'sgd', learningRate: 0.01, seed: 1, data: { kind: 'synthetic' } } });
       await h.close();
       if (!${o.fastPaths}) { setFilterStrategy('wasm', 'conv'); setInputStrategy('wasm', 'conv'); setDepthwiseStrategy('wasm', 'conv'); }
-      const r = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm', wasmThreads: ${o.threads}, fastPaths: ${o.fastPaths} } });
+      const r = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: '${backend}', wasmThreads: ${o.threads}, fastPaths: ${o.fastPaths} } });
       const s = r.stepMs.slice(1).sort((a, b) => a - b);
       process.stdout.write(JSON.stringify({ median: s[Math.floor(s.length / 2)], detail: r.engineDetail }));
     })();`;
@@ -297,6 +298,16 @@ function workerPeakRss(modelPath: string, steps: number, batch: number): { peakM
   return { peakMb: r.peak / 1024, baselineMb: r.baseline / 1024 };
 }
 
+/** True when @tensorflow/tfjs-node is built into node_modules (npm run build:tfjs-node). */
+function tfjsNodeBuilt(): boolean {
+  try {
+    require.resolve(['@tensorflow', 'tfjs-node'].join('/'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function benchFinetune(): Promise<Record<string, number | string>> {
   const out: Record<string, number | string> = { machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load ${os.loadavg()[0]!.toFixed(1)}` };
   if (!existsSync(mobilenet)) return { ...out, skipped: `${mobilenet} absent` };
@@ -323,6 +334,10 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
   const before = childStep(mobilenet, steps, batch, { threads: 1, fastPaths: false });
 
   const haveTf = existsSync(tfPython);
+  // The optional accelerator (npm run build:tfjs-node): the same engine on TensorFlow's own kernels.
+  const haveNode = tfjsNodeBuilt();
+  const nodeRuns: number[] = [];
+  const nodeStock = haveNode ? childStep(mobilenet, steps, batch, { threads: 1, fastPaths: false, backend: 'tensorflow' }) : NaN;
   const oneThreadRuns: number[] = [];
   const tfRuns: number[] = [];
   const tf1Runs: number[] = [];
@@ -330,6 +345,7 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
   let tfFirstStep = NaN;
   for (let r = 0; r < rounds; r++) {
     oneThreadRuns.push(childStep(mobilenet, steps, batch, { threads: 1, fastPaths: true }));
+    if (haveNode) nodeRuns.push(childStep(mobilenet, steps, batch, { threads: 1, fastPaths: true, backend: 'tensorflow' }));
     if (!haveTf) continue;
     // Real TensorFlow CPU, same model, batch and data, through the Python engine: all cores, then one intra-op thread.
     const py = await new PythonEngine({ interpreter: tfPython }).run(req, () => {});
@@ -359,6 +375,17 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
     out.tfjsOverTensorflowRatioRange = range(ratios);
     out.tfjsInProcessOverTensorflowRatio = jsStep / median(tfRuns);
     out.tfjs2ThreadsOverTensorflowRatio = twoThreads / median(tfRuns);
+    if (haveNode) {
+      const nodeRatios = nodeRuns.map((v, i) => v / tfRuns[i]!);
+      out.tfjsNodeStepMs = median(nodeRuns);
+      out.tfjsNodeRoundsMs = nodeRuns.map((v) => v.toFixed(0)).join(' / ');
+      out.tfjsNodeWithoutFastPathsStepMs = nodeStock;
+      out.tfjsNodeFastPathsSpeedup = nodeStock / median(nodeRuns);
+      out.tfjsNodeOverTensorflowRatio = median(nodeRatios);
+      out.tfjsNodeOverTensorflowRatioRange = range(nodeRatios);
+    } else {
+      out.tfjsNode = 'not built (npm run build:tfjs-node): the engine on TensorFlow kernels is not measured';
+    }
     // Per core: TensorFlow limited to one intra-op thread against the engine's one thread.
     out.tensorflowCpu1ThreadStepMs = median(tf1Runs);
     out.tensorflowCpu1ThreadRoundsMs = tf1Runs.map((v) => v.toFixed(0)).join(' / ');

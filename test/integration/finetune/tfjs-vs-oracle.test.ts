@@ -64,7 +64,7 @@ for (const file of cases) {
     await handle.close();
     let result;
     try {
-      result = await runTfjsVerification(request, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
+      result = await runTfjsVerification(request, { emit: () => {}, open: openModel, backend: { prefer: (process.env.FREEZE_INSPECTOR_TEST_BACKEND as 'wasm' | 'tensorflow' | undefined) ?? 'wasm' } });
     } catch (e) {
       // Subclassed models have no functional topology: the engine must refuse clearly, never guess.
       assert.ok(isFreezeInspectorError(e), `unexpected ${String(e)}`);

@@ -90,7 +90,17 @@ function threadCount(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
 }
 
-test('worker with 2 wasm threads: cancel within 1 s ends the worker and its pthreads', { skip: (!existsSync(vww) || process.platform !== 'linux') && 'shared fixture vww_96.h5 absent (or not Linux)' }, async () => {
+/** With tfjs-node built (npm run build:tfjs-node) the worker trains on TensorFlow's own thread pool instead. */
+function tfjsNodeInstalled(): boolean {
+  try {
+    require.resolve(['@tensorflow', 'tfjs-node'].join('/'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('worker with 2 wasm threads: cancel within 1 s ends the worker and its pthreads', { skip: ((!existsSync(vww) || process.platform !== 'linux') && 'shared fixture vww_96.h5 absent (or not Linux)') || (tfjsNodeInstalled() && 'tfjs-node is installed: the worker runs on TensorFlow, not on the wasm pool') }, async () => {
   const saved = process.env.FREEZE_INSPECTOR_WASM_THREADS;
   process.env.FREEZE_INSPECTOR_WASM_THREADS = '2';
   try {

@@ -386,6 +386,61 @@ for (const frozen of ['none', 'c1', 'c2']) {
   });
 }
 
+/** Depthwise, pointwise, depthwise (with biases); gradients of the trainable weights and the kernels the step ran. */
+async function depthwiseStep(selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.depthwiseConv2d({ inputShape: [9, 9, 4], kernelSize: 3, strides: 2, padding: 'same', name: 'dw1', depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' }),
+      tfl.layers.conv2d({ filters: 8, kernelSize: 1, name: 'pw', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }), biasInitializer: 'ones' }),
+      tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', activation: 'relu', name: 'dw2', depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 3 }), biasInitializer: 'ones' }),
+    ],
+  });
+  if (frozen) for (const w of m.getLayer(frozen).trainableWeights) w.trainable = false;
+  const x = tf.randomNormal([2, 9, 9, 4], 0, 1, 'float32', 7);
+  const trainVars = m.trainableWeights.filter((w) => w.trainable).map((w) => w.read() as tf.Variable);
+  if (selective) installSelectiveConvGradients(m.layers.map((layer) => ({ layer })), (v) => trainVars.includes(v));
+  let grads = new Map<string, Float32Array>();
+  const prof = await tf.profile(() => {
+    const g = tf.variableGrads(() => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, trainVars);
+    grads = new Map(Object.entries(g.grads).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
+    tf.dispose(Object.values(g.grads));
+    g.value.dispose();
+  });
+  m.dispose();
+  x.dispose();
+  return { grads, kernels: prof.kernels.map((k) => k.name) };
+}
+
+for (const frozen of ['none', 'dw1', 'pw', 'dw2']) {
+  test(`DepthwiseConv2D: one fused forward kernel, the same gradients, the bias add and its gradient ops gone (frozen: ${frozen})`, async () => {
+    await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+    const stock = await depthwiseStep(false, frozen === 'none' ? null : frozen);
+    const ours = await depthwiseStep(true, frozen === 'none' ? null : frozen);
+    const base = (k: string): string => k.replace(/_\d+$/, '');
+    assert.deepEqual([...ours.grads.keys()].map(base).sort(), [...stock.grads.keys()].map(base).sort());
+    const stockByName = new Map([...stock.grads].map(([k, v]) => [base(k), v]));
+    for (const [k, v] of ours.grads) {
+      const ref = stockByName.get(base(k))!;
+      let err = 0;
+      let scale = 1;
+      for (let i = 0; i < v.length; i++) {
+        err = Math.max(err, Math.abs(v[i]! - ref[i]!));
+        scale = Math.max(scale, Math.abs(ref[i]!));
+      }
+      assert.ok(err < 1e-5 * scale, `${k}: ${err}`);
+    }
+    const count = (ks: string[], name: string): number => ks.filter((k) => k === name).length;
+    for (const name of ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']) {
+      assert.equal(count(ours.kernels, name), count(stock.kernels, name), name);
+    }
+    // Profiles list nested kernels too (our depthwise input gradient runs forward depthwise convolutions).
+    assert.equal(count(ours.kernels, 'FusedDepthwiseConv2D'), 2, 'bias fused into the forward kernel');
+    assert.equal(count(stock.kernels, 'DepthwiseConv2dNative') - count(ours.kernels, 'DepthwiseConv2dNative'), 2);
+    assert.equal(count(stock.kernels, 'Add') - count(ours.kernels, 'Add'), 2, 'no separate bias Add');
+    assert.ok(ours.kernels.length < stock.kernels.length, `${ours.kernels.length} kernels against ${stock.kernels.length}`);
+  });
+}
+
 test('wasm threads: the default leaves small machines single-threaded; options and the environment override it', () => {
   const saved = process.env.FREEZE_INSPECTOR_WASM_THREADS;
   delete process.env.FREEZE_INSPECTOR_WASM_THREADS;

@@ -461,7 +461,7 @@ let reluGradientInstalled = false;
  * The ReLU gradient through FIReluGrad where the active backend has it (one pass instead of tfjs's Step, a
  * copying Cast and a Multiply); elsewhere tfjs's own formula. Registered once, for every backend.
  */
-function registerReluGradient(): void {
+export function registerReluGradient(): void {
   if (reluGradientInstalled) return;
   reluGradientInstalled = true;
   registerGradient({
@@ -485,10 +485,9 @@ export function unregisterChannelKernels(backendName: string): void {
   for (const name of CHANNEL_KERNELS) if (getKernel(name, backendName)) unregisterKernel(name, backendName);
 }
 
-/** True when the active backend has the channel kernels (registered and addressable). */
+/** True when the active backend has the channel kernels (these loops, or TensorFlow's ops: native-kernels.ts). */
 export function channelKernelsActive(): boolean {
-  const name = engine().backendName;
-  return supportsChannelKernels(name) && getKernel('FIBatchNormTrain', name) !== undefined;
+  return getKernel('FIBatchNormTrain', engine().backendName) !== undefined;
 }
 
 function run(name: ChannelKernelName, inputs: Record<string, Tensor>, attrs: Record<string, number> = {}): Tensor[] {

@@ -16,6 +16,7 @@ import { registerGradientKernels } from '../kernels/register';
 import { CHANNEL_KERNELS, registerChannelKernels, unregisterChannelKernels } from '../kernels/channel-kernels';
 import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../kernels/identity';
 import { registerWasmOverrides, unregisterWasmOverrides } from '../kernels/wasm-overrides';
+import { registerNativeKernels, unregisterNativeKernels } from '../kernels/native-kernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -95,7 +96,8 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
       (opts.loadNative ?? defaultNativeLoader)();
       if (await tf.setBackend('tensorflow')) {
         await tf.ready();
-        return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed', ourKernels: [] };
+        const ours = opts.keepStockKernels || opts.fastPaths === false ? (unregisterNativeKernels(), []) : registerNativeKernels(tf.backend());
+        return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed', ourKernels: ours };
       }
       notes.push('@tensorflow/tfjs-node loaded but its backend did not initialise');
     } catch (e) {

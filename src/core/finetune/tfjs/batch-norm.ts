@@ -100,10 +100,7 @@ export class BatchNormController {
       const { mean, variance } = fwd ?? tf.moments(xx, reduction);
       if (update) {
         // Moving averages as Keras writes them; assign() is not recorded on the tape.
-        const v = e.unbiasedMovingVariance && n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-        const keep = layer.momentum;
-        layer.movingMean.write(tf.add(tf.mul(layer.movingMean.read(), keep), tf.mul(mean, 1 - keep)));
-        layer.movingVariance.write(tf.add(tf.mul(layer.movingVariance.read(), keep), tf.mul(v, 1 - keep)));
+        updateMovingAverages(layer, mean, variance, e.unbiasedMovingVariance && n > 1 ? n / (n - 1) : 1);
       }
       if (fwd) {
         const k = g ? tf.mul(fwd.rstd, g) : fwd.rstd;
@@ -144,4 +141,30 @@ export class BatchNormController {
     });
     return op(...inputs);
   }
+}
+
+/**
+ * moving = moving * momentum + batch * (1 - momentum), per channel, for the mean and the variance (times
+ * `varianceFactor`, the Bessel correction where the fused kernel applies it). The same float32 operations the
+ * tfjs ops performed (each product and sum rounded to float32), computed on the host from the [C] statistics: one
+ * write per statistic instead of seven backend ops per layer, which tfjs-node pays for one by one.
+ */
+export function updateMovingAverages(layer: Pick<BnLayerLike, 'momentum' | 'movingMean' | 'movingVariance'>, mean: tf.Tensor, variance: tf.Tensor, varianceFactor: number): void {
+  const f = Math.fround;
+  const keep = f(layer.momentum);
+  const take = f(1 - layer.momentum);
+  const factor = f(varianceFactor);
+  const blend = (moving: { read(): tf.Tensor; write(v: tf.Tensor): void }, batch: tf.Tensor, scale: number | null): void => {
+    const old = moving.read();
+    const m = old.dataSync() as Float32Array;
+    const x = batch.dataSync() as Float32Array;
+    const out = new Float32Array(m.length);
+    for (let i = 0; i < out.length; i++) {
+      const v = scale === null ? x[i]! : f(x[i]! * scale);
+      out[i] = f(f(m[i]! * keep) + f(v * take));
+    }
+    moving.write(tf.tensor(out, old.shape, 'float32'));
+  };
+  blend(layer.movingMean, mean, null);
+  blend(layer.movingVariance, variance, varianceFactor === 1 ? null : factor);
 }

@@ -1,33 +1,44 @@
-// Conv2D layers that compute only the gradients the step uses.
+// Conv2D and DepthwiseConv2D layers that compute only the gradients the step uses.
 //
 // tfjs-layers runs Conv2D through tf.fused.conv2d, which under a gradient tape records one custom-gradient
 // node that always computes the input gradient, the kernel gradient and the bias gradient. The tape can
 // prune whole nodes but not parts of one, so a frozen convolution still pays for its kernel gradient, and
 // the model's first convolution pays for a gradient of the input images (on MobileNet at 96x96, batch 32,
-// that alone was 12% of a step). Here each Conv2D's call asks for exactly what is needed: the input
-// gradient only when some layer before it trains, the kernel and bias gradients only when they train.
+// that alone was 12% of a step). DepthwiseConv2D is a depthwise convolution whose gradient always computes
+// both the input and the filter gradient, then a bias add through a reshape (five more ops with their
+// gradients, each a TensorFlow call on tfjs-node). Here each layer's call is one fused forward kernel and asks
+// for exactly what is needed: the input gradient only when some layer before it trains, the kernel and bias
+// gradients only when they train.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { channelKernelsActive, channelSum } from '../kernels/channel-kernels';
 
-/** The parts of tfjs-layers' Conv2D this module reads. */
+/** The parts of tfjs-layers' Conv2D and DepthwiseConv2D this module reads. */
 interface ConvLayerLike {
   rank: number;
   dataFormat: string;
   padding: 'same' | 'valid' | 'causal';
   strides: number[];
-  dilationRate: number | number[];
-  kernel: { read(): tf.Tensor };
+  dilationRate: number | number[] | null | undefined;
+  /** Conv2D's kernel. */
+  kernel?: { read(): tf.Tensor } | null;
+  /** DepthwiseConv2D's kernel. */
+  depthwiseKernel?: { read(): tf.Tensor } | null;
   bias: { read(): tf.Tensor } | null;
   activation: { apply(t: tf.Tensor): tf.Tensor; getClassName(): string } | null;
   call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 }
 
-function isPlainConv2D(layer: tfl.layers.Layer): boolean {
-  if (layer.getClassName() !== 'Conv2D') return false;
+type ConvKind = 'conv' | 'depthwise';
+
+/** 'conv' or 'depthwise' for a 2-D, channels-last, undilated Conv2D or DepthwiseConv2D; null otherwise. */
+function plainConvKind(layer: tfl.layers.Layer): ConvKind | null {
+  const cls = layer.getClassName();
+  if (cls !== 'Conv2D' && cls !== 'DepthwiseConv2D') return null;
   const c = layer as unknown as ConvLayerLike;
-  const dil = typeof c.dilationRate === 'number' ? [c.dilationRate] : c.dilationRate;
-  return c.rank === 2 && c.dataFormat === 'channelsLast' && c.padding !== 'causal' && dil.every((d) => d === 1);
+  const dil = c.dilationRate == null ? [1] : typeof c.dilationRate === 'number' ? [c.dilationRate] : c.dilationRate;
+  const plain = c.rank === 2 && c.dataFormat === 'channelsLast' && c.padding !== 'causal' && dil.every((d) => d === 1);
+  return plain ? (cls === 'Conv2D' ? 'conv' : 'depthwise') : null;
 }
 
 /**
@@ -40,8 +51,9 @@ export function installSelectiveConvGradients(leaves: readonly { layer: tfl.laye
   let anyTrainableBefore = false;
   let installed = 0;
   for (const { layer } of leaves) {
-    if (isPlainConv2D(layer)) {
-      install(layer as unknown as ConvLayerLike, anyTrainableBefore, trains);
+    const kind = plainConvKind(layer);
+    if (kind) {
+      install(layer as unknown as ConvLayerLike, kind, anyTrainableBefore, trains);
       installed++;
     }
     if (layer.weights.some((w) => trains(w.read() as tf.Variable))) anyTrainableBefore = true;
@@ -49,16 +61,19 @@ export function installSelectiveConvGradients(leaves: readonly { layer: tfl.laye
   return installed;
 }
 
-function install(layer: ConvLayerLike, needInput: boolean, trains: (v: tf.Variable) => boolean): void {
+function install(layer: ConvLayerLike, kind: ConvKind, needInput: boolean, trains: (v: tf.Variable) => boolean): void {
   const strides = layer.strides as [number, number];
   const pad = layer.padding as 'same' | 'valid';
+  const fused = kind === 'conv' ? tf.fused.conv2d : tf.fused.depthwiseConv2d;
+  const [inputKernel, filterKernel] = kind === 'conv' ? ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] : ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'];
+  const kernelVar = (kind === 'conv' ? layer.kernel : layer.depthwiseKernel)!;
   layer.call = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor =>
     tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const kernel = layer.kernel.read() as tf.Tensor4D;
+      const kernel = kernelVar.read() as tf.Tensor4D;
       const bias = layer.bias ? layer.bias.read() : null;
       const forward = (xx: tf.Tensor4D, kk: tf.Tensor4D, bb: tf.Tensor | null): tf.Tensor =>
-        tf.fused.conv2d({ x: xx, filter: kk, strides, pad, dataFormat: 'NHWC', dilations: 1, ...(bb ? { bias: bb } : {}), activation: 'linear' });
+        fused({ x: xx, filter: kk, strides, pad, dataFormat: 'NHWC', dilations: 1, ...(bb ? { bias: bb } : {}), activation: 'linear' });
       const needKernel = trains(kernel as unknown as tf.Variable);
       const needBias = bias !== null && trains(bias as tf.Variable);
       let y: tf.Tensor;
@@ -82,9 +97,9 @@ function install(layer: ConvLayerLike, needInput: boolean, trains: (v: tf.Variab
               const d = dy as tf.Tensor4D;
               const [sx, sk] = saved as [tf.Tensor4D, tf.Tensor4D];
               const grads: tf.Tensor[] = [];
-              const common = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-              if (needInput) grads.push(tf.engine().runKernel('Conv2DBackpropInput', { dy: d, filter: sk }, { ...common, inputShape: sx.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-              if (needKernel) grads.push(tf.engine().runKernel('Conv2DBackpropFilter', { x: sx, dy: d }, { ...common, filterShape: sk.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+              const common = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+              if (needInput) grads.push(tf.engine().runKernel(inputKernel, { dy: d, filter: sk }, { ...common, inputShape: sx.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+              if (needKernel) grads.push(tf.engine().runKernel(filterKernel, { x: sx, dy: d }, { ...common, filterShape: sk.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
               if (needBias) grads.push(channelKernelsActive() ? channelSum(d) : tf.sum(d, [0, 1, 2]));
               return grads;
             },

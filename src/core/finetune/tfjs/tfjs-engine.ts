@@ -359,12 +359,47 @@ function makeOptimizer(req: VerifyRequest): tf.Optimizer {
   const lr = req.settings.learningRate;
   switch (req.settings.optimizer) {
     case 'sgd':
-      return tf.train.sgd(lr);
+      return new HostSgd(lr);
     case 'momentum':
       return tf.train.momentum(lr, 0.9);
     case 'adam':
       // Keras's defaults (tfjs's epsilon default is 1e-8, Keras's 1e-7).
       return tf.train.adam(lr, 0.9, 0.999, 1e-7);
+  }
+}
+
+/**
+ * Plain SGD with tfjs's arithmetic (value + (-lr) * gradient, each step rounded to float32), computed on the host:
+ * one read of the value and the gradient and one write per variable, where tfjs's SGD runs a Multiply and an Add
+ * on the backend (tfjs-node pays a TensorFlow op call for each: 7 ms a step for MobileNet's 110 variables).
+ */
+export class HostSgd extends tf.Optimizer {
+  static get className(): string {
+    return 'FreezeInspectorHostSGD';
+  }
+
+  constructor(private readonly learningRate: number) {
+    super();
+  }
+
+  applyGradients(grads: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
+    const list = Array.isArray(grads) ? grads : Object.keys(grads).map((name) => ({ name, tensor: grads[name]! }));
+    const f = Math.fround;
+    const c = f(-this.learningRate);
+    for (const { name, tensor } of list) {
+      if (tensor == null) continue;
+      const variable = tf.engine().registeredVariables[name]!;
+      const value = variable.dataSync() as Float32Array;
+      const grad = tensor.dataSync() as Float32Array;
+      const out = new Float32Array(value.length);
+      for (let i = 0; i < out.length; i++) out[i] = f(f(c * grad[i]!) + value[i]!);
+      tf.tidy(() => variable.assign(tf.tensor(out, variable.shape, 'float32')));
+    }
+    this.incrementIterations();
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate };
   }
 }
 
