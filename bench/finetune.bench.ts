@@ -17,7 +17,7 @@ import { defaultFreezeConfig } from '../src/core/analysis/freeze-config';
 import { buildVerifyRequest } from '../src/core/finetune/plan';
 import { runTfjsVerification } from '../src/core/finetune/tfjs/tfjs-engine';
 import { PythonEngine } from '../src/core/finetune/python-engine';
-import { selectBackend } from '../src/core/finetune/tfjs/backend';
+import { selectBackend, tfjsNodeInstalled } from '../src/core/finetune/tfjs/backend';
 import { referenceKernel, registerGradientKernels, unregisterGradientKernels, type GradientKernelName } from '../src/core/finetune/kernels/register';
 import type { VerifyRequest } from '../src/core/finetune/types';
 
@@ -158,7 +158,8 @@ function childStep(modelPath: string, steps: number, batch: number, o: { threads
       const s = r.stepMs.slice(1).sort((a, b) => a - b);
       process.stdout.write(JSON.stringify({ median: s[Math.floor(s.length / 2)], detail: r.engineDetail }));
     })();`;
-  const res = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20 });
+  // TF_CPP_MIN_LOG_LEVEL: tfjs-node's TensorFlow would print its start-up banners into the report.
+  const res = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' }, stdio: ['ignore', 'pipe', 'pipe'] });
   return (JSON.parse(res.trim().split('\n').pop()!) as { median: number }).median;
 }
 
@@ -298,16 +299,6 @@ function workerPeakRss(modelPath: string, steps: number, batch: number): { peakM
   return { peakMb: r.peak / 1024, baselineMb: r.baseline / 1024 };
 }
 
-/** True when @tensorflow/tfjs-node is built into node_modules (npm run build:tfjs-node). */
-function tfjsNodeBuilt(): boolean {
-  try {
-    require.resolve(['@tensorflow', 'tfjs-node'].join('/'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function benchFinetune(): Promise<Record<string, number | string>> {
   const out: Record<string, number | string> = { machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, load ${os.loadavg()[0]!.toFixed(1)}` };
   if (!existsSync(mobilenet)) return { ...out, skipped: `${mobilenet} absent` };
@@ -335,7 +326,7 @@ export async function benchFinetune(): Promise<Record<string, number | string>> 
 
   const haveTf = existsSync(tfPython);
   // The optional accelerator (npm run build:tfjs-node): the same engine on TensorFlow's own kernels.
-  const haveNode = tfjsNodeBuilt();
+  const haveNode = tfjsNodeInstalled();
   const nodeRuns: number[] = [];
   const nodeStock = haveNode ? childStep(mobilenet, steps, batch, { threads: 1, fastPaths: false, backend: 'tensorflow' }) : NaN;
   const oneThreadRuns: number[] = [];

@@ -13,6 +13,7 @@ import { buildVerifyRequest } from '../../../src/core/finetune/plan';
 import { TfjsWorkerEngine, locateWorker } from '../../../src/core/finetune/engine';
 import type { EngineEvent, VerifyRequest } from '../../../src/core/finetune/types';
 import { isFreezeInspectorError } from '../../../src/core/io/errors';
+import { tfjsNodeInstalled } from '../../../src/core/finetune/tfjs/backend';
 
 async function requestFor(modelPath: string, patch: Partial<FreezeConfig>, steps: number, batchSize: number): Promise<VerifyRequest> {
   const config: FreezeConfig = { ...defaultFreezeConfig(modelPath), ...patch };
@@ -88,16 +89,6 @@ test('worker: cancel stops a long run within 1 s and leaves no worker thread', {
 
 function threadCount(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
-}
-
-/** With tfjs-node built (npm run build:tfjs-node) the worker trains on TensorFlow's own thread pool instead. */
-function tfjsNodeInstalled(): boolean {
-  try {
-    require.resolve(['@tensorflow', 'tfjs-node'].join('/'));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('worker with 2 wasm threads: cancel within 1 s ends the worker and its pthreads', { skip: ((!existsSync(vww) || process.platform !== 'linux') && 'shared fixture vww_96.h5 absent (or not Linux)') || (tfjsNodeInstalled() && 'tfjs-node is installed: the worker runs on TensorFlow, not on the wasm pool') }, async () => {

@@ -332,17 +332,9 @@ test('zero-copy Identity on wasm: a clone shares the buffer and outlives the ori
   assert.equal(registerZeroCopyIdentity('cpu'), false);
 });
 
-/** A two-convolution model; returns gradients for the trainable weights and the kernels the step ran. */
-async function convStep(selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'c1', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' }),
-      tfl.layers.conv2d({ filters: 5, kernelSize: 1, name: 'c2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }), biasInitializer: 'ones' }),
-      tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'c3', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }), biasInitializer: 'ones' }),
-    ],
-  });
+/** One gradient step of `m` on `x` with a layer frozen; gradients of the trainable weights and the kernels it ran. */
+async function gradStep(m: tfl.Sequential, x: tf.Tensor, selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
   if (frozen) for (const w of m.getLayer(frozen).trainableWeights) w.trainable = false;
-  const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 7);
   const trainVars = m.trainableWeights.filter((w) => w.trainable).map((w) => w.read() as tf.Variable);
   if (selective) installSelectiveConvGradients(m.layers.map((layer) => ({ layer })), (v) => trainVars.includes(v));
   let grads = new Map<string, Float32Array>();
@@ -355,6 +347,35 @@ async function convStep(selective: boolean, frozen: string | null): Promise<{ gr
   m.dispose();
   x.dispose();
   return { grads, kernels: prof.kernels.map((k) => k.name) };
+}
+
+/** The same variables (tfjs numbers repeated names) with the same gradients, within `tol` of the largest value. */
+function assertSameGrads(ours: Map<string, Float32Array>, stock: Map<string, Float32Array>, tol: number): void {
+  const base = (k: string): string => k.replace(/_\d+$/, '');
+  assert.deepEqual([...ours.keys()].map(base).sort(), [...stock.keys()].map(base).sort());
+  const stockByName = new Map([...stock].map(([k, v]) => [base(k), v]));
+  for (const [k, v] of ours) {
+    const ref = stockByName.get(base(k))!;
+    let err = 0;
+    let scale = 1;
+    for (let i = 0; i < v.length; i++) {
+      err = Math.max(err, Math.abs(v[i]! - ref[i]!));
+      scale = Math.max(scale, Math.abs(ref[i]!));
+    }
+    assert.ok(err < tol * scale, `${k}: ${err}`);
+  }
+}
+
+/** Three convolutions (3x3 strided, 1x1, 3x3 with ReLU). */
+function convStep(selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'c1', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' }),
+      tfl.layers.conv2d({ filters: 5, kernelSize: 1, name: 'c2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }), biasInitializer: 'ones' }),
+      tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'c3', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }), biasInitializer: 'ones' }),
+    ],
+  });
+  return gradStep(m, tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 7), selective, frozen);
 }
 
 // Kernels run per step, stock tfjs-layers vs ours. Stock: a linear-activation Conv2D (fused, one custom-gradient
@@ -371,23 +392,15 @@ for (const frozen of ['none', 'c1', 'c2']) {
     await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
     const stock = await convStep(false, frozen === 'none' ? null : frozen);
     const ours = await convStep(true, frozen === 'none' ? null : frozen);
-    const base = (k: string): string => k.replace(/_\d+$/, '');
-    assert.deepEqual([...ours.grads.keys()].map(base).sort(), [...stock.grads.keys()].map(base).sort());
-    const stockByName = new Map([...stock.grads].map(([k, v]) => [base(k), v]));
-    for (const [k, v] of ours.grads) {
-      const ref = stockByName.get(base(k))!;
-      let err = 0;
-      for (let i = 0; i < v.length; i++) err = Math.max(err, Math.abs(v[i]! - ref[i]!));
-      assert.ok(err < 1e-4, `${k}: ${err}`);
-    }
+    assertSameGrads(ours.grads, stock.grads, 1e-4);
     const counts = (ks: string[]): [number, number] => [ks.filter((k) => k === 'Conv2DBackpropInput').length, ks.filter((k) => k === 'Conv2DBackpropFilter').length];
     assert.deepEqual(counts(stock.kernels), expected[frozen]!.stock, 'stock [input, filter] gradient kernels');
     assert.deepEqual(counts(ours.kernels), expected[frozen]!.ours, 'our [input, filter] gradient kernels');
   });
 }
 
-/** Depthwise, pointwise, depthwise (with biases); gradients of the trainable weights and the kernels the step ran. */
-async function depthwiseStep(selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
+/** Depthwise, pointwise, depthwise (with biases). */
+function depthwiseStep(selective: boolean, frozen: string | null): Promise<{ grads: Map<string, Float32Array>; kernels: string[] }> {
   const m = tfl.sequential({
     layers: [
       tfl.layers.depthwiseConv2d({ inputShape: [9, 9, 4], kernelSize: 3, strides: 2, padding: 'same', name: 'dw1', depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones' }),
@@ -395,20 +408,7 @@ async function depthwiseStep(selective: boolean, frozen: string | null): Promise
       tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', activation: 'relu', name: 'dw2', depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 3 }), biasInitializer: 'ones' }),
     ],
   });
-  if (frozen) for (const w of m.getLayer(frozen).trainableWeights) w.trainable = false;
-  const x = tf.randomNormal([2, 9, 9, 4], 0, 1, 'float32', 7);
-  const trainVars = m.trainableWeights.filter((w) => w.trainable).map((w) => w.read() as tf.Variable);
-  if (selective) installSelectiveConvGradients(m.layers.map((layer) => ({ layer })), (v) => trainVars.includes(v));
-  let grads = new Map<string, Float32Array>();
-  const prof = await tf.profile(() => {
-    const g = tf.variableGrads(() => tf.sum(tf.square(m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, trainVars);
-    grads = new Map(Object.entries(g.grads).map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
-    tf.dispose(Object.values(g.grads));
-    g.value.dispose();
-  });
-  m.dispose();
-  x.dispose();
-  return { grads, kernels: prof.kernels.map((k) => k.name) };
+  return gradStep(m, tf.randomNormal([2, 9, 9, 4], 0, 1, 'float32', 7), selective, frozen);
 }
 
 for (const frozen of ['none', 'dw1', 'pw', 'dw2']) {
@@ -416,19 +416,7 @@ for (const frozen of ['none', 'dw1', 'pw', 'dw2']) {
     await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
     const stock = await depthwiseStep(false, frozen === 'none' ? null : frozen);
     const ours = await depthwiseStep(true, frozen === 'none' ? null : frozen);
-    const base = (k: string): string => k.replace(/_\d+$/, '');
-    assert.deepEqual([...ours.grads.keys()].map(base).sort(), [...stock.grads.keys()].map(base).sort());
-    const stockByName = new Map([...stock.grads].map(([k, v]) => [base(k), v]));
-    for (const [k, v] of ours.grads) {
-      const ref = stockByName.get(base(k))!;
-      let err = 0;
-      let scale = 1;
-      for (let i = 0; i < v.length; i++) {
-        err = Math.max(err, Math.abs(v[i]! - ref[i]!));
-        scale = Math.max(scale, Math.abs(ref[i]!));
-      }
-      assert.ok(err < 1e-5 * scale, `${k}: ${err}`);
-    }
+    assertSameGrads(ours.grads, stock.grads, 1e-5);
     const count = (ks: string[], name: string): number => ks.filter((k) => k === name).length;
     for (const name of ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']) {
       assert.equal(count(ours.kernels, name), count(stock.kernels, name), name);

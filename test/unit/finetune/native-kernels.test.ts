@@ -5,17 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../../src/core/finetune/tfjs/backend';
+import { selectBackend, tfjsNodeInstalled } from '../../../src/core/finetune/tfjs/backend';
 import { mulberry32 } from '../../../src/core/finetune/plan';
 import { batchNormGrad, batchNormTrain, channelSum } from '../../../src/core/finetune/kernels/channel-kernels';
 
-let nativeMissing: string | false = false;
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(['@tensorflow', 'tfjs-node'].join('/'));
-} catch (e) {
-  nativeMissing = `@tensorflow/tfjs-node is not built here (${String(e instanceof Error ? e.message : e).split('\n')[0]})`;
-}
+const nativeMissing = !tfjsNodeInstalled() && '@tensorflow/tfjs-node is not built here (npm run build:tfjs-node)';
 
 function random(n: number, seed: number, scale = 1, shift = 0): Float32Array {
   const r = mulberry32(seed);

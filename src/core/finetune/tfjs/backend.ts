@@ -64,6 +64,16 @@ export const defaultNativeLoader: NativeLoader = () => {
   return require(name);
 };
 
+/** True when @tensorflow/tfjs-node is installed where this module can load it (npm run build:tfjs-node). */
+export function tfjsNodeInstalled(): boolean {
+  try {
+    require.resolve(['@tensorflow', 'tfjs-node'].join('/'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface SelectOptions {
   /** Force one backend ('auto' = tensorflow > wasm > cpu). */
   readonly prefer?: 'auto' | BackendName;
