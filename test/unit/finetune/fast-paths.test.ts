@@ -16,7 +16,7 @@ import { batchNormGrad, batchNormTrain, channelSum, registerChannelKernels, unre
 import { registerZeroCopyIdentity, unregisterZeroCopyIdentity } from '../../../src/core/finetune/kernels/identity';
 import { BatchNormController, type BnLayerLike } from '../../../src/core/finetune/tfjs/batch-norm';
 import { bnModeFor } from '../../../src/core/finetune/plan';
-import { installSelectiveConvGradients } from '../../../src/core/finetune/tfjs/conv-gradients';
+import { installSelectiveConvGradients, needsOwnDepthwise } from '../../../src/core/finetune/tfjs/conv-gradients';
 import { setSimdEnabled, simdFor } from '../../../src/core/finetune/kernels/simd';
 import { avgPoolGradGeometry, isBiasAdd, registerWasmOverrides, sumPath, unregisterWasmOverrides } from '../../../src/core/finetune/kernels/wasm-overrides';
 
@@ -428,6 +428,48 @@ for (const frozen of ['none', 'dw1', 'pw', 'dw2']) {
     assert.ok(ours.kernels.length < stock.kernels.length, `${ours.kernels.length} kernels against ${stock.kernels.length}`);
   });
 }
+
+test('a dilated DepthwiseConv2D (tfjs-layers drops the dilation) runs dilated, with exact gradients', async () => {
+  await selectBackend({ prefer: 'wasm', wasmThreads: 1 });
+  const layer = tfl.layers.depthwiseConv2d({ inputShape: [9, 9, 2], kernelSize: 3, padding: 'same', dilationRate: 2, depthMultiplier: 2, depthwiseInitializer: tfl.initializers.glorotUniform({ seed: 4 }), biasInitializer: 'ones' } as Parameters<typeof tfl.layers.depthwiseConv2d>[0]);
+  const m = tfl.sequential({ layers: [layer] });
+  const x = tf.randomNormal([2, 9, 9, 2], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const r = tf.randomNormal([2, 9, 9, 4], 0, 1, 'float32', 6);
+  const [kernel, bias] = layer.getWeights() as [tf.Tensor4D, tf.Tensor1D];
+  const expected = tf.add(tf.depthwiseConv2d(x, kernel, 1, 'same', 'NHWC', 2), bias);
+  const stock = m.apply(x) as tf.Tensor;
+  assert.ok(tf.max(tf.abs(tf.sub(stock, expected))).dataSync()[0]! > 0.1, 'tfjs-layers alone ignores the dilation');
+  const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  assert.equal(installSelectiveConvGradients([{ layer }], () => true, needsOwnDepthwise), 1);
+  const ours = m.apply(x) as tf.Tensor;
+  assert.ok(tf.max(tf.abs(tf.sub(ours, expected))).dataSync()[0]! < 1e-5, 'forward with the dilation');
+  // The loss sum(y * r) is linear in the kernel and the bias: a unit step in one entry changes it by exactly
+  // that entry's gradient (up to float32 rounding of the sums).
+  const loss = (k: tf.Tensor4D, b: tf.Tensor1D): number => {
+    const y = tf.mul(tf.add(tf.depthwiseConv2d(x, k, 1, 'same', 'NHWC', 2), b), r).dataSync();
+    let t = 0;
+    for (const v of y) t += v;
+    return t;
+  };
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(m.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar, vars);
+  const [gk, gb] = vars.map((v) => grads[v.name]!.dataSync());
+  const base = loss(kernel, bias);
+  const kv = kernel.dataSync();
+  for (let i = 0; i < kv.length; i++) {
+    const bumped = Float32Array.from(kv);
+    bumped[i] = bumped[i]! + 1;
+    const want = loss(tf.tensor4d(bumped, kernel.shape), bias) - base;
+    assert.ok(Math.abs(gk![i]! - want) < 1e-3 * Math.max(1, Math.abs(want)), `kernel[${i}]: ${gk![i]} vs ${want}`);
+  }
+  const bv = bias.dataSync();
+  for (let i = 0; i < bv.length; i++) {
+    const bumped = Float32Array.from(bv);
+    bumped[i] = bumped[i]! + 1;
+    const want = loss(kernel, tf.tensor1d(bumped)) - base;
+    assert.ok(Math.abs(gb![i]! - want) < 1e-3 * Math.max(1, Math.abs(want)), `bias[${i}]: ${gb![i]} vs ${want}`);
+  }
+  m.dispose();
+});
 
 test('wasm threads: the default leaves small machines single-threaded; options and the environment override it', () => {
   const saved = process.env.FREEZE_INSPECTOR_WASM_THREADS;

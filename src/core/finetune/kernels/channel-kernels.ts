@@ -63,7 +63,7 @@ function channelsOf(x: TensorInfo): { c: number; pixels: number } {
   return { c, pixels: c === 0 ? 0 : size / c };
 }
 
-function checkFloat(name: string, infos: readonly TensorInfo[]): void {
+export function checkFloat(name: string, infos: readonly TensorInfo[]): void {
   for (const i of infos) if (i.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${i.dtype}`);
 }
 

@@ -13,7 +13,7 @@
 //
 // FusedBatchNorm takes 4-D input: other ranks are viewed as [pixels, 1, 1, channels] (a reshape, no copy).
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { CHANNEL_KERNELS, registerReluGradient } from './channel-kernels';
+import { CHANNEL_KERNELS, checkFloat, registerReluGradient } from './channel-kernels';
 
 /** The part of tfjs-node's NodeJSKernelBackend these kernels use (the package is an optional dependency). */
 interface NativeBackend {
@@ -113,9 +113,7 @@ export function registerNativeKernels(backend: KernelBackend): string[] {
       kernelName: name,
       backendName: NATIVE_BACKEND,
       kernelFunc: ({ inputs, backend: kb, attrs }) => {
-        for (const t of Object.values(inputs as Record<string, TensorInfo>)) {
-          if (t.dtype !== 'float32') throw new Error(`${name}: float32 tensors only, got ${t.dtype}`);
-        }
+        checkFloat(name, Object.values(inputs as Record<string, TensorInfo>));
         return impl(kb as unknown as NativeBackend, inputs as Record<string, TensorInfo>, attrs ?? {});
       },
     });

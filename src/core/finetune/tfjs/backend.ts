@@ -106,7 +106,9 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
       (opts.loadNative ?? defaultNativeLoader)();
       if (await tf.setBackend('tensorflow')) {
         await tf.ready();
-        const ours = opts.keepStockKernels || opts.fastPaths === false ? (unregisterNativeKernels(), []) : registerNativeKernels(tf.backend());
+        let ours: string[] = [];
+        if (opts.keepStockKernels || opts.fastPaths === false) unregisterNativeKernels();
+        else ours = registerNativeKernels(tf.backend());
         return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed', ourKernels: ours };
       }
       notes.push('@tensorflow/tfjs-node loaded but its backend did not initialise');

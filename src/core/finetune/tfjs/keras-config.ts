@@ -111,6 +111,7 @@ function commonChecks(c: Json): string[] {
 
 function convChecks(c: Json, depthwise = false): string[] {
   const out = commonChecks(c);
+  // tfjs-layers' DepthwiseConv2D drops dilation_rate; the engine runs those layers itself (conv-gradients.ts).
   if (!allOnes(c.dilation_rate) && !depthwise) out.push(`dilation_rate=${JSON.stringify(c.dilation_rate)}`);
   if (c.padding === 'causal') out.push('padding=causal');
   if (c.data_format === 'channels_first') out.push('data_format=channels_first');

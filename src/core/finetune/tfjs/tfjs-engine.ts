@@ -12,7 +12,7 @@ import { BatchNormController, type BnLayerLike } from './batch-norm';
 import { checkSupport, toTfjsTopology } from './keras-config';
 import { loadUserData, takeBatch } from '../data';
 import { selectBackend, type BackendChoice, type SelectOptions } from './backend';
-import { installSelectiveConvGradients } from './conv-gradients';
+import { installSelectiveConvGradients, needsOwnDepthwise } from './conv-gradients';
 
 export interface RunContext {
   readonly emit: (e: EngineEvent) => void;
@@ -166,10 +166,9 @@ export async function runTfjsVerification(req: VerifyRequest, ctx: RunContext): 
       }
     }
 
-    if (ctx.backend?.fastPaths !== false) {
-      const trainSet = new Set<tf.Variable>(trainVars);
-      installSelectiveConvGradients(leaves, (v) => trainSet.has(v));
-    }
+    // Without the fast paths (benchmarks), still the layers tfjs-layers would compute wrongly (dilated depthwise).
+    const trainSet = new Set<tf.Variable>(trainVars);
+    installSelectiveConvGradients(leaves, (v) => trainSet.has(v), ctx.backend?.fastPaths === false ? needsOwnDepthwise : undefined);
 
     progress('preparing-data', describeData(req));
     const batches = await makeBatches(tfModel, req);
