@@ -164,6 +164,26 @@ test('python engine and tfjs engine on the same .npz data: identical first loss'
   }
 });
 
+test('dilated DepthwiseConv2D (dropped by tfjs-layers): both engines on the same data give the same losses', { skip: !existsSync(py215) && `${py215} absent`, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-dilated-'));
+  try {
+    // The model and the data are written by real TensorFlow (python/fixtures/gen_dilated_dw.py).
+    execFileSync(py215, [path.join(repoRoot, 'python/fixtures/gen_dilated_dw.py'), dir], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' }, stdio: 'ignore' });
+    const file = path.join(dir, 'model.h5');
+    const h = await openModel(file);
+    const config = defaultFreezeConfig(file);
+    const req = buildVerifyRequest({ requestId: 'dilated', model: h.model, config, configPath: null, analysis: analyze(h.model, config), settings: { ...settings, steps: 3, batchSize: 4, data: { kind: 'npy', path: path.join(dir, 'data.npz') } } });
+    await h.close();
+    const py = await new PythonEngine({ interpreter: py215 }).run(req, () => {});
+    const js = await runTfjsVerification(req, { emit: () => {}, open: openModel, backend: { prefer: 'wasm' } });
+    assert.deepEqual(changedSet(js), changedSet(py));
+    // Every step's loss, so the updates (dilated gradients included) agree too, not only the forward pass.
+    js.loss.forEach((l, i) => assert.ok(Math.abs(l - py.loss[i]!) <= 1e-4 * Math.max(1, Math.abs(py.loss[i]!)), `loss ${i}: tfjs ${l} vs TF ${py.loss[i]}`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('python engine: a folder of images (PNG and JPEG written by TensorFlow), labels from sub-folders', { skip: !existsSync(py215) && `${py215} absent`, timeout: 300_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fi-images-'));
   try {
